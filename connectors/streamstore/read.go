@@ -1,0 +1,229 @@
+package streamstore
+
+import (
+	"context"
+	"time"
+)
+
+// PositionType says where a reader starts in a shard, as Kinesis' ShardIteratorType.
+type PositionType string
+
+// The starting positions of Kinesis.
+const (
+	TrimHorizon         PositionType = "TRIM_HORIZON"
+	Latest              PositionType = "LATEST"
+	AtSequenceNumber    PositionType = "AT_SEQUENCE_NUMBER"
+	AfterSequenceNumber PositionType = "AFTER_SEQUENCE_NUMBER"
+	AtTimestamp         PositionType = "AT_TIMESTAMP"
+)
+
+// StartingPosition is a PositionType with its argument.
+type StartingPosition struct {
+	Type           PositionType
+	SequenceNumber string    // for AT_ and AFTER_SEQUENCE_NUMBER
+	Timestamp      time.Time // for AT_TIMESTAMP
+}
+
+// Cursor is a resolved position in one shard: the next record to read is the
+// first one at or after Ordinal. It is plain data so that it can be encoded into
+// a shard iterator or a checkpoint.
+type Cursor struct {
+	Stream  string
+	Epoch   int64 // the stream's epoch, so a cursor into a deleted stream of the same name fails
+	ShardID string
+	Ordinal uint64
+}
+
+// Record is one record read from a shard. The caller owns Data.
+type Record struct {
+	SequenceNumber SequenceNumber
+	PartitionKey   string
+	Data           []byte
+	ArrivalTime    time.Time // ApproximateArrivalTimestamp
+}
+
+// ChildShard names a shard that continues a closed one.
+type ChildShard struct {
+	ShardID      string
+	ParentShards []string
+	HashKeyRange HashKeyRange
+}
+
+// GetRecordsOutput is the result of one read.
+type GetRecordsOutput struct {
+	Records []Record
+	// Next is where the following read starts. It is meaningless when ShardEnd is set.
+	Next Cursor
+	// ShardEnd is set when the shard is closed and every record in it was read;
+	// ChildShards then lists the shards that continue it.
+	ShardEnd    bool
+	ChildShards []ChildShard
+	// MillisBehindLatest is how far the last returned record is behind the tip of
+	// the shard (0 when the read reached the tip).
+	MillisBehindLatest int64
+}
+
+// shardFor returns the stream, the shard and its metadata, read-locked state copied.
+func (s *Store) shardFor(streamName, shardID string) (*stream, *shard, shardMeta, error) {
+	st, err := s.stream(streamName)
+	if err != nil {
+		return nil, nil, shardMeta{}, err
+	}
+	idx, err := ParseShardID(shardID)
+	if err != nil {
+		return nil, nil, shardMeta{}, err
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.deleted {
+		return nil, nil, shardMeta{}, errorf(ErrNotFound, "stream %q does not exist in %s", streamName, s.dir)
+	}
+	for _, sm := range st.meta.Shards {
+		if sm.Index == idx {
+			return st, st.shards[idx], sm, nil
+		}
+	}
+	return nil, nil, shardMeta{}, errorf(ErrNotFound, "shard %s does not exist in stream %q (eddy streams describe %s lists its shards)", ShardID(idx), streamName, streamName)
+}
+
+// Position resolves a starting position in a shard to a cursor.
+func (s *Store) Position(streamName, shardID string, pos StartingPosition) (Cursor, error) {
+	st, sh, _, err := s.shardFor(streamName, shardID)
+	if err != nil {
+		return Cursor{}, err
+	}
+	c := Cursor{Stream: streamName, Epoch: st.meta.Epoch, ShardID: sh.id}
+	views, durable := sh.snapshot()
+	switch pos.Type {
+	case TrimHorizon:
+		c.Ordinal = 0 // reads clamp to the oldest retained record
+	case Latest:
+		c.Ordinal = sh.nextOrdinal()
+	case AtSequenceNumber, AfterSequenceNumber:
+		seq, err := ParseSequenceNumber(pos.SequenceNumber)
+		if err != nil {
+			return Cursor{}, err
+		}
+		if seq.Epoch != st.meta.Epoch || seq.Shard != sh.index {
+			return Cursor{}, errorf(ErrInvalidArgument, "sequence number %s belongs to shard %s of a stream created at %s, not to shard %s of stream %q",
+				pos.SequenceNumber, ShardID(seq.Shard), time.UnixMilli(seq.Epoch).UTC().Format(time.RFC3339), sh.id, streamName)
+		}
+		next := sh.nextOrdinal()
+		c.Ordinal = seq.Ordinal
+		if pos.Type == AfterSequenceNumber {
+			c.Ordinal++
+		}
+		if c.Ordinal > next {
+			return Cursor{}, errorf(ErrInvalidArgument, "sequence number %s is past the end of shard %s (its next record will have ordinal %d)", pos.SequenceNumber, sh.id, next)
+		}
+	case AtTimestamp:
+		if pos.Timestamp.IsZero() {
+			return Cursor{}, errorf(ErrInvalidArgument, "AT_TIMESTAMP needs a timestamp")
+		}
+		ord, err := ordinalAt(views, durable, pos.Timestamp.UnixNano())
+		if err != nil {
+			return Cursor{}, err
+		}
+		c.Ordinal = ord
+	default:
+		return Cursor{}, errorf(ErrInvalidArgument, "starting position %q is not one of TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP", pos.Type)
+	}
+	return c, nil
+}
+
+// GetRecords reads up to limit records (at most 10,000 and 10 MiB) from the
+// cursor. It never blocks waiting for new records and never returns a record that
+// is not yet durable or that is older than the stream's retention.
+func (s *Store) GetRecords(ctx context.Context, c Cursor, limit int) (GetRecordsOutput, error) {
+	if limit <= 0 || limit > MaxGetRecords {
+		return GetRecordsOutput{}, errorf(ErrInvalidArgument, "limit %d is out of range; it must be 1 to %d", limit, MaxGetRecords)
+	}
+	if err := ctx.Err(); err != nil {
+		return GetRecordsOutput{}, err
+	}
+	st, sh, sm, err := s.shardFor(c.Stream, c.ShardID)
+	if err != nil {
+		return GetRecordsOutput{}, err
+	}
+	if c.Epoch != st.meta.Epoch {
+		return GetRecordsOutput{}, errorf(ErrNotFound, "stream %q was deleted and created again since this position was taken", c.Stream)
+	}
+	st.mu.RLock()
+	retention := time.Duration(st.meta.RetentionHours) * time.Hour
+	epoch := st.meta.Epoch
+	st.mu.RUnlock()
+
+	views, durable := sh.snapshot()
+	now := s.now()
+	ord := max(c.Ordinal, firstOrdinal(views, durable))
+	if cutoff := now.Add(-retention).UnixNano(); len(views) > 0 && views[0].stats.minArrival < cutoff {
+		trim, err := ordinalAt(views, durable, cutoff)
+		if err != nil {
+			return GetRecordsOutput{}, err
+		}
+		ord = max(ord, trim)
+	}
+
+	out := GetRecordsOutput{Records: make([]Record, 0, min(limit, 1024))}
+	bytes := 0
+	hint := estimateBytes(views, limit)
+	err = scanFrom(views, ord, hint, func(f frame) bool {
+		out.Records = append(out.Records, Record{
+			SequenceNumber: SequenceNumber{Epoch: epoch, Shard: sh.index, Ordinal: f.ordinal, ArrivalMicros: f.arrivalNs / 1000},
+			PartitionKey:   string(f.key),
+			Data:           f.data,
+			ArrivalTime:    time.Unix(0, f.arrivalNs),
+		})
+		bytes += len(f.data) + len(f.key)
+		return len(out.Records) < limit && bytes < MaxGetBytes
+	})
+	if err != nil && len(out.Records) == 0 {
+		return GetRecordsOutput{}, err
+	}
+	next := ord
+	if n := len(out.Records); n > 0 {
+		next = out.Records[n-1].SequenceNumber.Ordinal + 1
+		if next < durable {
+			out.MillisBehindLatest = max(0, now.Sub(out.Records[n-1].ArrivalTime).Milliseconds())
+		}
+	}
+	out.Next = Cursor{Stream: c.Stream, Epoch: epoch, ShardID: sh.id, Ordinal: next}
+	if !sm.open() && next >= sm.EndOrdinal {
+		out.ShardEnd = true
+		out.ChildShards = s.childShards(st, sm.Index)
+	}
+	return out, nil
+}
+
+// estimateBytes sizes the first read of a scan from the records' average size.
+func estimateBytes(views []segView, limit int) int {
+	var n uint64
+	var b int64
+	for _, v := range views {
+		n += v.stats.count
+		b += v.stats.size
+	}
+	if n == 0 {
+		return 64 << 10
+	}
+	return int(min(int64(limit)*(b/int64(n)+1), 4<<20))
+}
+
+func (s *Store) childShards(st *stream, parent uint32) []ChildShard {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var out []ChildShard
+	for _, sm := range st.meta.Shards {
+		if (sm.Parent != nil && *sm.Parent == parent) || (sm.AdjacentParent != nil && *sm.AdjacentParent == parent) {
+			cs := ChildShard{ShardID: ShardID(sm.Index), HashKeyRange: sm.hashRange()}
+			if sm.Parent != nil {
+				cs.ParentShards = append(cs.ParentShards, ShardID(*sm.Parent))
+			}
+			if sm.AdjacentParent != nil {
+				cs.ParentShards = append(cs.ParentShards, ShardID(*sm.AdjacentParent))
+			}
+			out = append(out, cs)
+		}
+	}
+	return out
+}

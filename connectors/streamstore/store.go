@@ -1,0 +1,599 @@
+// Package streamstore is eddy's embedded Kinesis Data Streams: durable streams of
+// shards in a data directory. It owns the shard logs (append-only segment files
+// with CRC32C framing and group-commit fsync), partition key routing, sequence
+// numbers, positions for readers, resharding (split, merge, uniform scaling) with
+// shard lineage, and retention. It knows nothing of SQL or HTTP; the Kinesis API
+// and the SQL source are thin layers over it.
+//
+// A Store is safe for concurrent use by many producers and consumers in one
+// process. Only one process may open a data directory for writing at a time (a
+// lock file enforces it); others may open it read-only.
+package streamstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options configure a Store. Start from DefaultOptions.
+type Options struct {
+	// SegmentBytes is the size at which a shard starts a new segment file.
+	SegmentBytes int64
+	// MaxShardsPerStream bounds the open shards of one stream (Kinesis' default quota is 500).
+	MaxShardsPerStream int
+	// Now is the store's clock, for arrival times and retention. Tests inject one.
+	Now func() time.Time
+	// ReadOnly opens without the lock: no writes, no repairs, no retention deletes.
+	ReadOnly bool
+	// Logger receives repairs and retention activity; nil discards.
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the options eddy uses unless told otherwise.
+func DefaultOptions() Options {
+	return Options{SegmentBytes: 64 << 20, MaxShardsPerStream: 500, Now: time.Now}
+}
+
+// Limits of Kinesis Data Streams that the store enforces.
+const (
+	MaxRecordBytes        = 1 << 20 // data plus partition key of one record
+	MaxBatchRecords       = 500
+	MaxBatchBytes         = 5 << 20
+	MaxPartitionKeyChars  = 256
+	MinRetentionHours     = 24
+	MaxRetentionHours     = 8760
+	DefaultRetentionHours = 24
+	MaxGetRecords         = 10000
+	MaxGetBytes           = 10 << 20
+	maxStreamNameLen      = 128
+	streamDirSuffix       = ".stream"
+)
+
+// Store is a data directory of streams.
+type Store struct {
+	dir  string
+	opts Options
+	log  *slog.Logger
+	lock *os.File
+
+	mu      sync.RWMutex
+	streams map[string]*stream
+	closed  bool
+	repairs []Repair
+}
+
+type stream struct {
+	name string
+	dir  string
+
+	mu      sync.RWMutex // write-locked for metadata changes; read-locked by puts while they append
+	meta    *streamMeta
+	shards  map[uint32]*shard
+	routing []route // open shards by hash key range
+	deleted bool
+}
+
+type route struct {
+	rng HashKeyRange
+	sh  *shard
+}
+
+// Open opens (creating if needed) the data directory dir. Unless opts.ReadOnly,
+// it takes the directory's lock and repairs torn tails, reporting them in Repairs.
+func Open(dir string, opts Options) (*Store, error) {
+	def := DefaultOptions()
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = def.SegmentBytes
+	}
+	if opts.MaxShardsPerStream <= 0 {
+		opts.MaxShardsPerStream = def.MaxShardsPerStream
+	}
+	if opts.Now == nil {
+		opts.Now = def.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{dir: dir, opts: opts, log: log, streams: map[string]*stream{}}
+	streamsDir := filepath.Join(dir, "streams")
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(streamsDir, 0o755); err != nil {
+			return nil, fmt.Errorf("open data dir %s: %w", dir, err)
+		}
+		if err := s.takeLock(); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.load(streamsDir); err != nil {
+		s.releaseLock()
+		return nil, err
+	}
+	for _, r := range s.repairs {
+		s.log.Warn("streamstore repaired data on open", "repair", r.String())
+	}
+	if !opts.ReadOnly {
+		if _, err := s.EnforceRetention(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) takeLock() error {
+	path := filepath.Join(s.dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		pid := strings.TrimSpace(string(holder))
+		if pid == "" {
+			pid = "unknown"
+		}
+		return errorf(ErrLocked, "data dir %s is in use by another eddy process (pid %s); stop it or pass another --data-dir", s.dir, pid)
+	}
+	if err := f.Truncate(0); err == nil {
+		fmt.Fprintf(f, "%d\n", os.Getpid())
+	}
+	s.lock = f
+	return nil
+}
+
+func (s *Store) releaseLock() {
+	if s.lock != nil {
+		s.lock.Close() // closing the descriptor releases the flock
+		s.lock = nil
+	}
+}
+
+func (s *Store) load(streamsDir string) error {
+	entries, err := os.ReadDir(streamsDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open data dir %s: %w", s.dir, err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(streamsDir, name)
+		if strings.HasPrefix(name, ".tmp-") || strings.HasPrefix(name, ".deleted-") {
+			if !s.opts.ReadOnly { // a create or delete that a crash cut short
+				if err := os.RemoveAll(path); err != nil {
+					return fmt.Errorf("remove leftover %s: %w", path, err)
+				}
+			}
+			continue
+		}
+		if !e.IsDir() || !strings.HasSuffix(name, streamDirSuffix) {
+			continue
+		}
+		st, err := s.openStream(path)
+		if err != nil {
+			return err
+		}
+		s.streams[st.name] = st
+	}
+	return nil
+}
+
+func (s *Store) openStream(dir string) (*stream, error) {
+	meta, err := readMeta(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open stream in %s: %w", dir, err)
+	}
+	st := &stream{name: meta.Name, dir: dir, meta: meta, shards: map[uint32]*shard{}}
+	known := map[string]bool{}
+	for _, sm := range meta.Shards {
+		id := ShardID(sm.Index)
+		known[id] = true
+		sh, repairs, err := openShard(filepath.Join(dir, id), sm.Index, meta.Epoch, s.opts.SegmentBytes, s.opts.ReadOnly)
+		if err != nil {
+			st.closeShards()
+			return nil, fmt.Errorf("open stream %s: %w", meta.Name, err)
+		}
+		for i := range repairs {
+			repairs[i].Stream = meta.Name
+		}
+		s.repairs = append(s.repairs, repairs...)
+		st.shards[sm.Index] = sh
+	}
+	// Shard directories that the metadata does not name were made by a reshard
+	// that a crash interrupted before it published; they hold no acknowledged record.
+	if entries, err := os.ReadDir(dir); err == nil && !s.opts.ReadOnly {
+		for _, e := range entries {
+			if e.IsDir() && strings.HasPrefix(e.Name(), "shardId-") && !known[e.Name()] {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+				s.repairs = append(s.repairs, Repair{Stream: meta.Name, Reason: "removed shard directory " + e.Name() + " left by an interrupted reshard"})
+			}
+		}
+	}
+	st.rebuildRouting()
+	return st, nil
+}
+
+func (st *stream) rebuildRouting() {
+	st.routing = st.routing[:0]
+	for _, sm := range st.meta.Shards {
+		if sm.open() {
+			st.routing = append(st.routing, route{rng: sm.hashRange(), sh: st.shards[sm.Index]})
+		}
+	}
+	sort.Slice(st.routing, func(i, j int) bool { return st.routing[i].rng.Start.Cmp(st.routing[j].rng.Start) < 0 })
+}
+
+// route returns the open shard whose hash key range holds k.
+func (st *stream) route(k HashKey) *shard {
+	i := sort.Search(len(st.routing), func(i int) bool { return st.routing[i].rng.End.Cmp(k) >= 0 })
+	return st.routing[i].sh // the open ranges always cover the whole key space
+}
+
+func (st *stream) closeShards() {
+	for _, sh := range st.shards {
+		sh.close()
+	}
+}
+
+// Close flushes pending records, closes every file and releases the lock.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, st := range s.streams {
+		st.mu.Lock()
+		for _, sh := range st.shards {
+			if err := sh.close(); err != nil && !errors.Is(err, ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+		st.mu.Unlock()
+	}
+	s.releaseLock()
+	return errors.Join(errs...)
+}
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Repairs lists what Open truncated or removed.
+func (s *Store) Repairs() []Repair {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Repair(nil), s.repairs...)
+}
+
+func (s *Store) now() time.Time { return s.opts.Now() }
+
+// ValidateStreamName checks a stream name against Kinesis' rule: 1 to 128
+// characters from [a-zA-Z0-9_.-].
+func ValidateStreamName(name string) error {
+	if len(name) < 1 || len(name) > maxStreamNameLen {
+		return errorf(ErrInvalidArgument, "stream name %q is %d characters; it must be 1 to %d characters of [a-zA-Z0-9_.-]", name, len(name), maxStreamNameLen)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return errorf(ErrInvalidArgument, "stream name %q contains %q; it must be 1 to %d characters of [a-zA-Z0-9_.-]", name, c, maxStreamNameLen)
+		}
+	}
+	return nil
+}
+
+// stream returns a live stream or ErrNotFound.
+func (s *Store) stream(name string) (*stream, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	st, ok := s.streams[name]
+	if !ok {
+		if err := ValidateStreamName(name); err != nil {
+			return nil, err
+		}
+		return nil, errorf(ErrNotFound, "stream %q does not exist in %s", name, s.dir)
+	}
+	return st, nil
+}
+
+func (s *Store) writable() error {
+	if s.opts.ReadOnly {
+		return errorf(ErrReadOnly, "data dir %s is open read-only", s.dir)
+	}
+	return nil
+}
+
+// CreateStream creates a stream of shardCount shards with uniform hash key ranges.
+func (s *Store) CreateStream(name string, shardCount int) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if err := ValidateStreamName(name); err != nil {
+		return err
+	}
+	if shardCount < 1 || shardCount > s.opts.MaxShardsPerStream {
+		return errorf(ErrInvalidArgument, "shard count %d is out of range; a stream has 1 to %d shards", shardCount, s.opts.MaxShardsPerStream)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if _, ok := s.streams[name]; ok {
+		return errorf(ErrInUse, "stream %q already exists", name)
+	}
+	now := s.now().UTC()
+	epoch := now.UnixMilli()
+	meta := &streamMeta{Version: metaVersion, Name: name, Epoch: epoch, CreatedAt: now,
+		RetentionHours: DefaultRetentionHours, NextShardIndex: uint32(shardCount)}
+	for i, rng := range UniformRanges(shardCount) {
+		meta.Shards = append(meta.Shards, shardMeta{Index: uint32(i), StartHashKey: rng.Start.String(), EndHashKey: rng.End.String(), CreatedAt: now})
+	}
+	// Build the stream in a temp dir and rename it into place, so a crash leaves
+	// either no stream or a whole one.
+	streamsDir := filepath.Join(s.dir, "streams")
+	tmp, err := os.MkdirTemp(streamsDir, ".tmp-")
+	if err != nil {
+		return fmt.Errorf("create stream %s: %w", name, err)
+	}
+	if err := writeMeta(tmp, meta); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("create stream %s: %w", name, err)
+	}
+	dir := filepath.Join(streamsDir, name+streamDirSuffix)
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("create stream %s: %w", name, err)
+	}
+	if err := syncDir(streamsDir); err != nil {
+		return fmt.Errorf("create stream %s: %w", name, err)
+	}
+	st := &stream{name: name, dir: dir, meta: meta, shards: map[uint32]*shard{}}
+	for _, sm := range meta.Shards {
+		st.shards[sm.Index] = newShard(filepath.Join(dir, ShardID(sm.Index)), sm.Index, epoch, s.opts.SegmentBytes)
+	}
+	st.rebuildRouting()
+	s.streams[name] = st
+	return nil
+}
+
+// DeleteStream removes a stream and all its records. Puts and reads in flight fail.
+func (s *Store) DeleteStream(name string) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	st, err := s.stream(name)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.streams, name)
+	s.mu.Unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.deleted = true
+	for _, sh := range st.shards {
+		sh.close()
+	}
+	gone := filepath.Join(s.dir, "streams", fmt.Sprintf(".deleted-%d", s.now().UnixNano()))
+	if err := os.Rename(st.dir, gone); err != nil {
+		return fmt.Errorf("delete stream %s: %w", name, err)
+	}
+	if err := syncDir(filepath.Dir(gone)); err != nil {
+		return fmt.Errorf("delete stream %s: %w", name, err)
+	}
+	if err := os.RemoveAll(gone); err != nil {
+		return fmt.Errorf("delete stream %s: %w", name, err)
+	}
+	return nil
+}
+
+// ListStreams returns the stream names in order.
+func (s *Store) ListStreams() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	names := make([]string, 0, len(s.streams))
+	for n := range s.streams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// StreamDescription describes a stream and every shard it still has.
+type StreamDescription struct {
+	Name           string
+	Status         string // ACTIVE
+	CreatedAt      time.Time
+	RetentionHours int
+	Epoch          int64
+	OpenShards     int
+	Shards         []ShardDescription
+}
+
+// ShardDescription describes one shard, as Kinesis' Shard shape does, plus what
+// the store holds in it.
+type ShardDescription struct {
+	ShardID                string
+	ParentShardID          string // "" when none
+	AdjacentParentShardID  string // "" when none
+	HashKeyRange           HashKeyRange
+	StartingSequenceNumber string
+	EndingSequenceNumber   string // "" while the shard is open
+	Open                   bool
+	CreatedAt              time.Time
+	ClosedAt               time.Time // zero while open
+	Records                uint64    // records retained on disk
+	Bytes                  int64     // bytes of segment files
+	Segments               int
+}
+
+// DescribeStream returns the stream's shards in index order.
+func (s *Store) DescribeStream(name string) (StreamDescription, error) {
+	st, err := s.stream(name)
+	if err != nil {
+		return StreamDescription{}, err
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.deleted {
+		return StreamDescription{}, errorf(ErrNotFound, "stream %q does not exist in %s", name, s.dir)
+	}
+	d := StreamDescription{Name: st.name, Status: "ACTIVE", CreatedAt: st.meta.CreatedAt, RetentionHours: st.meta.RetentionHours, Epoch: st.meta.Epoch}
+	for _, sm := range st.meta.Shards {
+		d.Shards = append(d.Shards, st.describeShard(sm))
+		if sm.open() {
+			d.OpenShards++
+		}
+	}
+	return d, nil
+}
+
+func (st *stream) describeShard(sm shardMeta) ShardDescription {
+	sd := ShardDescription{
+		ShardID:                ShardID(sm.Index),
+		HashKeyRange:           sm.hashRange(),
+		StartingSequenceNumber: SequenceNumber{Epoch: st.meta.Epoch, Shard: sm.Index, ArrivalMicros: sm.CreatedAt.UnixMicro()}.String(),
+		Open:                   sm.open(),
+		CreatedAt:              sm.CreatedAt,
+	}
+	if sm.Parent != nil {
+		sd.ParentShardID = ShardID(*sm.Parent)
+	}
+	if sm.AdjacentParent != nil {
+		sd.AdjacentParentShardID = ShardID(*sm.AdjacentParent)
+	}
+	if !sm.open() {
+		sd.ClosedAt = *sm.ClosedAt
+		sd.EndingSequenceNumber = sd.StartingSequenceNumber
+		if sm.EndOrdinal > 0 {
+			sd.EndingSequenceNumber = SequenceNumber{Epoch: st.meta.Epoch, Shard: sm.Index, Ordinal: sm.EndOrdinal - 1, ArrivalMicros: sm.EndingArrivalNs / 1000}.String()
+		}
+	}
+	if sh := st.shards[sm.Index]; sh != nil {
+		views, _ := sh.snapshot()
+		for _, v := range views {
+			sd.Records += v.stats.count
+			sd.Bytes += v.stats.size
+		}
+		sd.Segments = len(views)
+	}
+	return sd
+}
+
+// SetRetention changes how long records are kept, in hours (24 to 8760).
+func (s *Store) SetRetention(name string, hours int) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if hours < MinRetentionHours || hours > MaxRetentionHours {
+		return errorf(ErrInvalidArgument, "retention %d hours is out of range; it must be %d to %d hours", hours, MinRetentionHours, MaxRetentionHours)
+	}
+	st, err := s.stream(name)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.deleted {
+		return errorf(ErrNotFound, "stream %q does not exist in %s", name, s.dir)
+	}
+	next := *st.meta
+	next.RetentionHours = hours
+	if err := writeMeta(st.dir, &next); err != nil {
+		return fmt.Errorf("set retention of %s: %w", name, err)
+	}
+	st.meta = &next
+	return nil
+}
+
+// RetentionReport says what EnforceRetention removed.
+type RetentionReport struct {
+	SegmentsRemoved int
+	ShardsRemoved   []string // closed shards whose every record expired
+}
+
+// EnforceRetention deletes, in every stream, whole segments whose records are all
+// older than the stream's retention, and closed shards that hold nothing within
+// it. Reads never return expired records whether or not their segment is gone yet.
+func (s *Store) EnforceRetention() (RetentionReport, error) {
+	var rep RetentionReport
+	if err := s.writable(); err != nil {
+		return rep, err
+	}
+	s.mu.RLock()
+	streams := make([]*stream, 0, len(s.streams))
+	for _, st := range s.streams {
+		streams = append(streams, st)
+	}
+	s.mu.RUnlock()
+	now := s.now()
+	for _, st := range streams {
+		if err := s.enforceStreamRetention(st, now, &rep); err != nil {
+			return rep, err
+		}
+	}
+	if rep.SegmentsRemoved > 0 || len(rep.ShardsRemoved) > 0 {
+		s.log.Info("streamstore retention", "segments_removed", rep.SegmentsRemoved, "shards_removed", rep.ShardsRemoved)
+	}
+	return rep, nil
+}
+
+func (s *Store) enforceStreamRetention(st *stream, now time.Time, rep *RetentionReport) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.deleted {
+		return nil
+	}
+	cutoff := now.Add(-time.Duration(st.meta.RetentionHours) * time.Hour)
+	for _, sh := range st.shards {
+		n, err := sh.trimSegments(cutoff.UnixNano())
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", st.name, err)
+		}
+		rep.SegmentsRemoved += n
+	}
+	// A closed shard goes once it was closed longer ago than the retention period:
+	// by then every record in it has expired, as Kinesis drops closed shards.
+	next := *st.meta
+	next.Shards = next.Shards[:0:0]
+	var removed []*shard
+	for _, sm := range st.meta.Shards {
+		if !sm.open() && sm.ClosedAt.Before(cutoff) {
+			removed = append(removed, st.shards[sm.Index])
+			rep.ShardsRemoved = append(rep.ShardsRemoved, ShardID(sm.Index))
+			continue
+		}
+		next.Shards = append(next.Shards, sm)
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	if err := writeMeta(st.dir, &next); err != nil {
+		return fmt.Errorf("stream %s: %w", st.name, err)
+	}
+	st.meta = &next
+	for _, sh := range removed {
+		sh.close()
+		delete(st.shards, sh.index)
+		if err := os.RemoveAll(sh.dir); err != nil {
+			return fmt.Errorf("stream %s: remove expired shard %s: %w", st.name, sh.id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+module github.com/eddy-streams/eddy
+
+go 1.26.8
