@@ -167,24 +167,31 @@ func scanSegment(b []byte) scanResult {
 		return scanResult{err: err}
 	}
 	res := scanResult{header: h, stats: segmentStats{size: segmentHdrLen}}
-	off := segmentHdrLen
-	for off < len(b) {
-		f, n, err := decodeFrame(b[off:])
-		if err == nil && f.ordinal != h.base+res.stats.count {
+	res.err = scanFrames(b[segmentHdrLen:], h.base, &res.stats)
+	return res
+}
+
+// scanFrames continues a scan: tail holds the segment's bytes from stats.size on.
+// It adds every good frame to stats and returns why it stopped early, if it did.
+func scanFrames(tail []byte, base uint64, stats *segmentStats) error {
+	start := stats.size
+	off := 0
+	for off < len(tail) {
+		f, n, err := decodeFrame(tail[off:])
+		if err == nil && f.ordinal != base+stats.count {
 			err = errBadOrdinal
 		}
-		if err == nil && res.stats.count > 0 && f.arrivalNs < res.stats.maxArrival {
+		if err == nil && stats.count > 0 && f.arrivalNs < stats.maxArrival {
 			err = errBadArrival
 		}
 		if err != nil {
-			res.err = err
-			return res
+			return err
 		}
-		res.stats.add(f.ordinal-h.base, int64(off), f.arrivalNs)
+		stats.add(f.ordinal-base, start+int64(off), f.arrivalNs)
 		off += n
-		res.stats.size = int64(off)
+		stats.size = start + int64(off)
 	}
-	return res
+	return nil
 }
 
 // add accounts one record at position pos (ordinal - base) and offset off.

@@ -64,6 +64,8 @@ type Store struct {
 	log  *slog.Logger
 	lock *os.File
 
+	refreshMu sync.Mutex // serialises Refresh of a read-only store
+
 	mu      sync.RWMutex
 	streams map[string]*stream
 	closed  bool

@@ -170,6 +170,12 @@ func (r *StreamReader) Read(ctx context.Context, fn func(shardID string, rec Rec
 				progressed = true
 			}
 		}
+		if r.opts.Follow {
+			// A read-only store learns what another process wrote only when asked.
+			if err := r.store.Refresh(); err != nil {
+				return err
+			}
+		}
 		if err := r.refresh(); err != nil {
 			return err
 		}
