@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,7 +52,11 @@ or AWS account is needed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", "./eddy-data", "directory holding streams and state")
+	defaultDir := "./eddy-data"
+	if v := a.getenv("EDDY_DATA_DIR"); v != "" {
+		defaultDir = v
+	}
+	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", defaultDir, "directory holding streams and state (env EDDY_DATA_DIR)")
 	root.PersistentFlags().Int64Var(&a.segmentBytes, "segment-bytes", 0, "size at which shard segment files roll over (default 64 MiB)")
 	root.PersistentFlags().MarkHidden("segment-bytes")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -93,9 +96,6 @@ func (a *app) openStore(readOnly bool) (*streamstore.Store, error) {
 	opts.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := streamstore.Open(a.dataDir, opts)
 	if err != nil {
-		if errors.Is(err, streamstore.ErrLocked) {
-			return nil, fmt.Errorf("%w; stop the other eddy process or use another --data-dir", err)
-		}
 		return nil, err
 	}
 	return st, nil
