@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -23,6 +24,7 @@ func (a *app) streamsCommand() *cobra.Command {
 
 func (a *app) streamsCreate() *cobra.Command {
 	var shards int
+	var ifNotExists bool
 	cmd := &cobra.Command{
 		Use:   "create NAME --shards N",
 		Short: "Create a stream with N shards of uniform hash key ranges",
@@ -32,7 +34,12 @@ func (a *app) streamsCreate() *cobra.Command {
 				return err
 			}
 			return a.withStore(func(st *streamstore.Store) error {
-				if err := st.CreateStream(args[0], shards); err != nil {
+				err := st.CreateStream(args[0], shards)
+				if ifNotExists && errors.Is(err, streamstore.ErrInUse) {
+					fmt.Fprintf(a.stdout, "stream %s already exists\n", args[0])
+					return nil
+				}
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "created stream %s with %s\n", args[0], plural(shards, "shard", "shards"))
@@ -41,6 +48,7 @@ func (a *app) streamsCreate() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&shards, "shards", 1, "number of shards")
+	cmd.Flags().BoolVar(&ifNotExists, "if-not-exists", false, "succeed without change when the stream exists")
 	return cmd
 }
 

@@ -1,0 +1,81 @@
+package main_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// readmeBlocks returns the shell blocks of README.md marked <!-- readme-test: NAME -->.
+func readmeBlocks(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("(?s)<!-- readme-test: ([a-z-]+) -->\\s*```sh\\n(.*?)```")
+	blocks := map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		blocks[m[1]] = m[2]
+	}
+	for _, name := range []string{"quickstart", "tests", "streams"} {
+		if blocks[name] == "" {
+			t.Fatalf("README.md has no block marked readme-test: %s", name)
+		}
+	}
+	return blocks
+}
+
+// TestREADMECommands runs the README's commands as a newcomer would, from the
+// repository root, with the data directory moved to a temp dir.
+func TestREADMECommands(t *testing.T) {
+	blocks := readmeBlocks(t)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "EDDY_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+	runBlock := func(name string) string {
+		t.Helper()
+		cmd := exec.Command("bash", "-euo", "pipefail", "-c", blocks[name])
+		cmd.Dir = root
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("README block %s failed: %v\n%s", name, err, out)
+		}
+		return string(out)
+	}
+	out := runBlock("quickstart")
+	recs := parseRecords(t, out[strings.Index(out, "{\"shardId\""):])
+	if len(recs) != 5 {
+		t.Fatalf("quickstart printed %d records, want 5:\n%s", len(recs), out)
+	}
+	if !strings.Contains(out, "put 40 records") {
+		t.Fatalf("quickstart did not put the 40 sample records:\n%s", out)
+	}
+	// Running it again must work too (the stream exists by then).
+	runBlock("quickstart")
+	out = runBlock("streams")
+	for _, want := range []string{"created stream orders with 4 shards", "put 3 records", "now has 5 open shards", "now has 4 open shards", "now has 2 open shards", "keeps records for 48h", "deleted stream orders"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("README streams block output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestREADMETestCommandIsWhatCIRuns keeps the README's test command and .ci/run in step.
+func TestREADMETestCommandIsWhatCIRuns(t *testing.T) {
+	blocks := readmeBlocks(t)
+	ci, err := os.ReadFile("../../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := strings.TrimSpace(blocks["tests"])
+	if !strings.Contains(string(ci), "\n"+cmd+"\n") {
+		t.Fatalf(".ci/run does not run the README's test command %q", cmd)
+	}
+}
