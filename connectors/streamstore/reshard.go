@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// maxShardIndex is the largest shard index a sequence number can carry (6 digits).
-const maxShardIndex = 999_999
-
 // SplitShard closes an open shard and opens two children: one for the hash keys
 // below newStartingHashKey and one from it to the parent's end. The key must lie in
 // (start, end] of the parent's range.
@@ -226,8 +223,8 @@ func (s *Store) reshard(streamName string, edit func(p *reshardPlan) error) erro
 	if open := len(p.openShards()); open > s.opts.MaxShardsPerStream {
 		return errorf(ErrLimitExceeded, "stream %q would have %d open shards; the limit is %d", streamName, open, s.opts.MaxShardsPerStream)
 	}
-	if next.NextShardIndex > maxShardIndex+1 {
-		return errorf(ErrLimitExceeded, "stream %q has used all %d shard ids; create a new stream", streamName, maxShardIndex+1)
+	if next.NextShardIndex > maxShardIx+1 {
+		return errorf(ErrLimitExceeded, "stream %q has used all %d shard ids; create a new stream", streamName, maxShardIx+1)
 	}
 	if err := writeMeta(st.dir, &next); err != nil {
 		return fmt.Errorf("reshard %s: %w", streamName, err)
