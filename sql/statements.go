@@ -80,6 +80,9 @@ type CreateStream struct {
 	Watermark *Watermark
 	// With holds the WITH options; keys are lower case, values as written.
 	With map[string]string
+	// WithPos holds the position of each WITH option's key, so that a connector
+	// that rejects an option can point at it.
+	WithPos map[string]Pos
 }
 
 // Watermark declares event time: Column (an index into Columns, a TIMESTAMP)
@@ -105,9 +108,10 @@ func (s *CreateStream) TimeColumn() int {
 
 // CreateSink declares a named output.
 type CreateSink struct {
-	Pos  Pos
-	Name string
-	With map[string]string
+	Pos     Pos
+	Name    string
+	With    map[string]string
+	WithPos map[string]Pos
 }
 
 // Insert runs Query continuously into Sink.

@@ -54,6 +54,9 @@ func (r Repair) String() string {
 	if r.Shard == "" {
 		return fmt.Sprintf("stream %s: %s", r.Stream, r.Reason)
 	}
+	if r.Offset == 0 && r.DroppedBytes == 0 {
+		return fmt.Sprintf("stream %s shard %s: %s: %s", r.Stream, r.Shard, r.Segment, r.Reason)
+	}
 	return fmt.Sprintf("stream %s shard %s: truncated %s at offset %d, dropped %d bytes: %s",
 		r.Stream, r.Shard, r.Segment, r.Offset, r.DroppedBytes, r.Reason)
 }

@@ -63,36 +63,47 @@ type GetRecordsOutput struct {
 	MillisBehindLatest int64
 }
 
+// shardView is what a read needs of a stream's metadata, copied under its lock:
+// a reshard or a read-only Refresh replaces st.meta while reads run.
+type shardView struct {
+	st             *stream
+	sh             *shard
+	sm             shardMeta
+	epoch          int64
+	retentionHours int
+}
+
 // shardFor returns the stream, the shard and its metadata, read-locked state copied.
-func (s *Store) shardFor(streamName, shardID string) (*stream, *shard, shardMeta, error) {
+func (s *Store) shardFor(streamName, shardID string) (shardView, error) {
 	st, err := s.stream(streamName)
 	if err != nil {
-		return nil, nil, shardMeta{}, err
+		return shardView{}, err
 	}
 	idx, err := ParseShardID(shardID)
 	if err != nil {
-		return nil, nil, shardMeta{}, err
+		return shardView{}, err
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	if st.deleted {
-		return nil, nil, shardMeta{}, errorf(ErrNotFound, "stream %q does not exist in %s", streamName, s.dir)
+		return shardView{}, errorf(ErrNotFound, "stream %q does not exist in %s", streamName, s.dir)
 	}
 	for _, sm := range st.meta.Shards {
 		if sm.Index == idx {
-			return st, st.shards[idx], sm, nil
+			return shardView{st: st, sh: st.shards[idx], sm: sm, epoch: st.meta.Epoch, retentionHours: st.meta.RetentionHours}, nil
 		}
 	}
-	return nil, nil, shardMeta{}, errorf(ErrNotFound, "shard %s does not exist in stream %q (eddy streams describe %s lists its shards)", ShardID(idx), streamName, streamName)
+	return shardView{}, errorf(ErrNotFound, "shard %s does not exist in stream %q (eddy streams describe %s lists its shards)", ShardID(idx), streamName, streamName)
 }
 
 // Position resolves a starting position in a shard to a cursor.
 func (s *Store) Position(streamName, shardID string, pos StartingPosition) (Cursor, error) {
-	st, sh, _, err := s.shardFor(streamName, shardID)
+	v, err := s.shardFor(streamName, shardID)
 	if err != nil {
 		return Cursor{}, err
 	}
-	c := Cursor{Stream: streamName, Epoch: st.meta.Epoch, ShardID: sh.id}
+	sh := v.sh
+	c := Cursor{Stream: streamName, Epoch: v.epoch, ShardID: sh.id}
 	views, durable := sh.snapshot()
 	switch pos.Type {
 	case TrimHorizon:
@@ -104,7 +115,7 @@ func (s *Store) Position(streamName, shardID string, pos StartingPosition) (Curs
 		if err != nil {
 			return Cursor{}, err
 		}
-		if seq.Epoch != st.meta.Epoch || seq.Shard != sh.index {
+		if seq.Epoch != v.epoch || seq.Shard != sh.index {
 			return Cursor{}, errorf(ErrInvalidArgument, "sequence number %s belongs to shard %s of a stream created at %s, not to shard %s of stream %q",
 				pos.SequenceNumber, ShardID(seq.Shard), time.UnixMilli(seq.Epoch).UTC().Format(time.RFC3339), sh.id, streamName)
 		}
@@ -141,17 +152,15 @@ func (s *Store) GetRecords(ctx context.Context, c Cursor, limit int) (GetRecords
 	if err := ctx.Err(); err != nil {
 		return GetRecordsOutput{}, err
 	}
-	st, sh, sm, err := s.shardFor(c.Stream, c.ShardID)
+	v, err := s.shardFor(c.Stream, c.ShardID)
 	if err != nil {
 		return GetRecordsOutput{}, err
 	}
-	if c.Epoch != st.meta.Epoch {
+	st, sh, sm, epoch := v.st, v.sh, v.sm, v.epoch
+	if c.Epoch != epoch {
 		return GetRecordsOutput{}, errorf(ErrNotFound, "stream %q was deleted and created again since this position was taken", c.Stream)
 	}
-	st.mu.RLock()
-	retention := time.Duration(st.meta.RetentionHours) * time.Hour
-	epoch := st.meta.Epoch
-	st.mu.RUnlock()
+	retention := time.Duration(v.retentionHours) * time.Hour
 
 	views, durable := sh.snapshot()
 	now := s.now()
@@ -184,7 +193,9 @@ func (s *Store) GetRecords(ctx context.Context, c Cursor, limit int) (GetRecords
 	if n := len(out.Records); n > 0 {
 		next = out.Records[n-1].SequenceNumber.Ordinal + 1
 		if next < durable {
-			out.MillisBehindLatest = max(0, now.Sub(out.Records[n-1].ArrivalTime).Milliseconds())
+			// Zero means caught up, so a reader with records left to read is at
+			// least 1ms behind even when they arrived within the same millisecond.
+			out.MillisBehindLatest = max(1, now.Sub(out.Records[n-1].ArrivalTime).Milliseconds())
 		}
 	}
 	out.Next = Cursor{Stream: c.Stream, Epoch: epoch, ShardID: sh.id, Ordinal: next}

@@ -373,10 +373,13 @@ func openShard(dir string, index uint32, epoch int64, segSize int64, readOnly bo
 // loadSegment recovers one segment. It returns a nil segment when the file had to
 // be removed (a header that never made it to disk).
 func loadSegment(path string, base uint64, shardIndex uint32, isLast, readOnly bool) (*segment, *Repair, error) {
+	var idxErr error
 	if !isLast {
-		if st, err := loadIndex(path, base); err == nil {
+		st, err := loadIndex(path, base)
+		if err == nil {
 			return &segment{path: path, base: base, stats: st}, nil, nil
 		}
+		idxErr = err
 	}
 	data, err := readFull(path)
 	if err != nil {
@@ -412,6 +415,12 @@ func loadSegment(path string, base uint64, shardIndex uint32, isLast, readOnly b
 	if !isLast && !readOnly {
 		if err := writeFileAtomic(indexPath(path), encodeIndex(base, res.stats)); err != nil {
 			return nil, nil, err
+		}
+		if rep == nil {
+			// No record was lost, but a sealed segment's index is written before
+			// the next segment is created, so a missing or bad one is damage
+			// that an operator should hear of.
+			rep = &Repair{Segment: filepath.Base(indexPath(path)), Reason: fmt.Sprintf("rebuilt index from its segment: %v", idxErr)}
 		}
 	}
 	return sg, rep, nil
@@ -484,9 +493,12 @@ func scanFrom(views []segView, ord uint64, readHint int, fn func(f frame) bool) 
 		if ord < v.seg.base {
 			ord = v.seg.base // a gap left by repair, or records trimmed by retention
 		}
-		pos := ord - v.seg.base
-		entry := v.stats.sparse[pos/sparseEvery]
-		skip := pos - entry.pos
+		// Start at the sparse index entry at or before ord and skip the records
+		// before it; pos counts the frames decoded, so it must start at the entry.
+		target := ord - v.seg.base
+		entry := v.stats.sparse[target/sparseEvery]
+		pos := entry.pos
+		skip := target - entry.pos
 		off := entry.offset
 		for off < v.stats.size {
 			n := min(v.stats.size-off, int64(max(readHint, 64<<10)))
