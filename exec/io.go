@@ -21,6 +21,15 @@ type Source interface {
 	Close() error
 }
 
+// SplitLister is implemented by sources that know their splits before reading
+// them. The runtime holds the event-time watermark back until every listed split
+// has produced data or gone idle, so a shard that is read later than another does
+// not find its windows already closed.
+type SplitLister interface {
+	// ActiveSplits returns the splits being read now (cheap; called per batch).
+	ActiveSplits() []string
+}
+
 // SourceBatch is a run of consecutive records of one split (shard), decoded.
 type SourceBatch struct {
 	Split string // the shard id

@@ -1,0 +1,226 @@
+// Package planner owns the step from a checked query to a physical operator
+// graph: a logical plan (scan, filter, project, window aggregate, sink), rules
+// that prune columns and push filters into the scan, and the physical plan the
+// runtime executes (which columns the decoder produces, what runs before and after
+// the hash exchange, how many workers aggregate). It does no I/O.
+package planner
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/eddy-streams/eddy/sql"
+	"github.com/eddy-streams/eddy/sql/expr"
+	"github.com/eddy-streams/eddy/sql/types"
+)
+
+// Physical is what exec runs for one query: a scan whose decoder produces only
+// the needed columns, a filter and projection fused into the scan stage, then
+// either a windowed hash aggregation (behind a hash exchange over Workers) or
+// nothing, then the output stage (HAVING, SELECT, LIMIT) feeding the sink.
+type Physical struct {
+	// Source is the stream read; ScanColumns are the indexes in the stream's
+	// Schema() (declared columns, then ROWTIME) that the decoder produces, in
+	// this order: ScanSchema.
+	Source      string
+	ScanColumns []int
+	ScanSchema  types.Schema
+	// Filter is over ScanSchema; nil for none.
+	Filter expr.Expr
+
+	// Agg is nil for a non-aggregating query.
+	Agg *AggregateStage
+
+	// Output is over AggSchema (aggregating) or ScanSchema (otherwise).
+	Having expr.Expr // nil for none; aggregating only
+	Select []expr.Expr
+	Output types.Schema
+	Limit  int64 // -1 for none
+}
+
+// AggregateStage is a windowed hash aggregation. The scan stage evaluates
+// KeyExprs and AggArgs over ScanSchema, routes each row by the hash of its key to
+// one of Workers, and each worker keeps the windows of its keys.
+type AggregateStage struct {
+	Window     sql.Window
+	TimeColumn int // in ScanSchema: the event-time column
+	// WatermarkDelay is the bounded disorder of event time (0 for ROWTIME).
+	WatermarkDelay time.Duration
+	EventTime      bool // false when the time column is ROWTIME
+	KeyExprs       []expr.Expr
+	KeyNames       []string
+	Aggs           []Aggregate
+	Workers        int
+	// AggSchema is the schema of fired windows: keys, window_start, window_end, aggregates.
+	AggSchema types.Schema
+}
+
+// Aggregate is one aggregate of the stage; Arg is over ScanSchema (nil for count_star).
+type Aggregate struct {
+	Fn       string
+	Arg      expr.Expr
+	Distinct bool
+	T        types.Type
+}
+
+// Options tune planning.
+type Options struct {
+	// Workers is the number of aggregation workers (default GOMAXPROCS).
+	Workers int
+}
+
+// Plan turns a checked query over the stream declared by def into a physical plan.
+func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	// Collect every input column any expression before the aggregation uses;
+	// the scan decodes only those (projection pruning, pushed into the decoder).
+	used := map[int]bool{}
+	visitInput := func(e expr.Expr) {
+		if e != nil {
+			columnsOf(e, used)
+		}
+	}
+	visitInput(q.Where)
+	if q.Aggregating() {
+		used[q.TimeColumn] = true
+		for _, g := range q.GroupBy {
+			visitInput(g)
+		}
+		for _, a := range q.Aggregates {
+			visitInput(a.Arg)
+		}
+	} else {
+		for _, s := range q.Select {
+			visitInput(s)
+		}
+	}
+	scanCols := make([]int, 0, len(used))
+	for i := range q.Input {
+		if used[i] {
+			scanCols = append(scanCols, i)
+		}
+	}
+	remap := make(map[int]int, len(scanCols))
+	scanSchema := make(types.Schema, len(scanCols))
+	for j, i := range scanCols {
+		remap[i] = j
+		scanSchema[j] = q.Input[i]
+	}
+	p := &Physical{
+		Source:      q.Source,
+		ScanColumns: scanCols,
+		ScanSchema:  scanSchema,
+		Filter:      remapColumns(q.Where, remap),
+		Having:      q.Having,
+		Output:      q.Output,
+		Limit:       q.Limit,
+	}
+	if q.Aggregating() {
+		agg := &AggregateStage{
+			Window:     *q.Window,
+			TimeColumn: remap[q.TimeColumn],
+			KeyNames:   q.GroupNames,
+			Workers:    opts.Workers,
+			AggSchema:  q.AggSchema(),
+			EventTime:  def != nil && def.Watermark != nil,
+		}
+		if agg.EventTime {
+			agg.WatermarkDelay = def.Watermark.Delay
+		}
+		for _, g := range q.GroupBy {
+			agg.KeyExprs = append(agg.KeyExprs, remapColumns(g, remap))
+		}
+		for _, a := range q.Aggregates {
+			agg.Aggs = append(agg.Aggs, Aggregate{Fn: a.Fn, Arg: remapColumns(a.Arg, remap), Distinct: a.Distinct, T: a.T})
+		}
+		p.Agg = agg
+		p.Select = q.Select
+	} else {
+		for _, s := range q.Select {
+			p.Select = append(p.Select, remapColumns(s, remap))
+		}
+	}
+	return p, nil
+}
+
+// columnsOf adds the input columns e reads to used.
+func columnsOf(e expr.Expr, used map[int]bool) {
+	switch x := e.(type) {
+	case *expr.Column:
+		used[x.Index] = true
+	case *expr.Call:
+		for _, a := range x.Args {
+			columnsOf(a, used)
+		}
+	case *expr.Cast:
+		columnsOf(x.X, used)
+	}
+}
+
+// remapColumns rewrites column indexes through remap (input -> scan schema).
+func remapColumns(e expr.Expr, remap map[int]int) expr.Expr {
+	switch x := e.(type) {
+	case nil:
+		return nil
+	case *expr.Column:
+		return &expr.Column{Index: remap[x.Index], Name: x.Name, T: x.T}
+	case *expr.Call:
+		args := make([]expr.Expr, len(x.Args))
+		for i, a := range x.Args {
+			args[i] = remapColumns(a, remap)
+		}
+		return &expr.Call{Fn: x.Fn, Args: args, T: x.T}
+	case *expr.Cast:
+		return &expr.Cast{X: remapColumns(x.X, remap), T: x.T}
+	}
+	return e
+}
+
+// Explain renders the plan, one stage per line, for `EXPLAIN` and for tests.
+func (p *Physical) Explain() string {
+	var b strings.Builder
+	names := make([]string, len(p.ScanSchema))
+	for i, c := range p.ScanSchema {
+		names[i] = c.Name
+	}
+	fmt.Fprintf(&b, "Scan %s columns=[%s]\n", p.Source, strings.Join(names, ", "))
+	if p.Filter != nil {
+		fmt.Fprintf(&b, "  Filter %s\n", p.Filter)
+	}
+	if a := p.Agg; a != nil {
+		keys := make([]string, len(a.KeyExprs))
+		for i, k := range a.KeyExprs {
+			keys[i] = k.String()
+		}
+		fmt.Fprintf(&b, "  Exchange hash(%s) workers=%d\n", strings.Join(keys, ", "), a.Workers)
+		aggs := make([]string, len(a.Aggs))
+		for i, g := range a.Aggs {
+			arg := "*"
+			if g.Arg != nil {
+				arg = g.Arg.String()
+			}
+			if g.Distinct {
+				arg = "DISTINCT " + arg
+			}
+			aggs[i] = fmt.Sprintf("%s(%s)", g.Fn, arg)
+		}
+		fmt.Fprintf(&b, "  WindowAggregate %s size=%s time=%s watermark_delay=%s aggs=[%s]\n", a.Window.Kind, a.Window.Size,
+			p.ScanSchema[a.TimeColumn].Name, a.WatermarkDelay, strings.Join(aggs, ", "))
+	}
+	if p.Having != nil {
+		fmt.Fprintf(&b, "  Having %s\n", p.Having)
+	}
+	sel := make([]string, len(p.Select))
+	for i, s := range p.Select {
+		sel[i] = fmt.Sprintf("%s AS %s", s, p.Output[i].Name)
+	}
+	fmt.Fprintf(&b, "  Project %s\n", strings.Join(sel, ", "))
+	if p.Limit >= 0 {
+		fmt.Fprintf(&b, "  Limit %d\n", p.Limit)
+	}
+	return b.String()
+}
