@@ -128,8 +128,13 @@ func (st *stream) append(entries []PutEntry, keys []HashKey, nowNs int64, result
 			sh.mu.Unlock()
 			return nil, err
 		}
+		remaining := 0
 		for _, i := range order[sh] {
-			ord := sh.appendLocked(entries[i].PartitionKey, entries[i].Data, nowNs)
+			remaining += frameLen(len(entries[i].PartitionKey), len(entries[i].Data))
+		}
+		for _, i := range order[sh] {
+			ord := sh.appendLocked(entries[i].PartitionKey, entries[i].Data, nowNs, remaining)
+			remaining -= frameLen(len(entries[i].PartitionKey), len(entries[i].Data))
 			results[i] = PutResult{ShardID: sh.id, SequenceNumber: SequenceNumber{
 				Epoch: st.meta.Epoch, Shard: sh.index, Ordinal: ord, ArrivalMicros: sh.lastArrival / 1000}}
 		}

@@ -2,7 +2,9 @@ package streamstore
 
 import (
 	"context"
+	"errors"
 	"time"
+	"unsafe"
 )
 
 // PositionType says where a reader starts in a shard, as Kinesis' ShardIteratorType.
@@ -109,7 +111,9 @@ func (s *Store) Position(streamName, shardID string, pos StartingPosition) (Curs
 	case TrimHorizon:
 		c.Ordinal = 0 // reads clamp to the oldest retained record
 	case Latest:
-		c.Ordinal = sh.nextOrdinal()
+		// Just after the newest durable record: a put still in flight is
+		// acknowledged after this position was taken, so its records follow it.
+		c.Ordinal = durable
 	case AtSequenceNumber, AfterSequenceNumber:
 		seq, err := ParseSequenceNumber(pos.SequenceNumber)
 		if err != nil {
@@ -132,6 +136,10 @@ func (s *Store) Position(streamName, shardID string, pos StartingPosition) (Curs
 			return Cursor{}, errorf(ErrInvalidArgument, "AT_TIMESTAMP needs a timestamp")
 		}
 		ord, err := ordinalAt(views, durable, pos.Timestamp.UnixNano())
+		for attempt := 1; errors.Is(err, errSegmentRemoved) && attempt < maxRemovedRetries; attempt++ {
+			views, durable = sh.snapshot()
+			ord, err = ordinalAt(views, durable, pos.Timestamp.UnixNano())
+		}
 		if err != nil {
 			return Cursor{}, err
 		}
@@ -161,7 +169,22 @@ func (s *Store) GetRecords(ctx context.Context, c Cursor, limit int) (GetRecords
 		return GetRecordsOutput{}, errorf(ErrNotFound, "stream %q was deleted and created again since this position was taken", c.Stream)
 	}
 	retention := time.Duration(v.retentionHours) * time.Hour
+	// Retention may remove the oldest segment between the snapshot and the read;
+	// it never removes a shard's newest one, so a fresh snapshot gets past it.
+	for attempt := 1; ; attempt++ {
+		out, err := s.getRecords(c, limit, st, sh, sm, epoch, retention)
+		if errors.Is(err, errSegmentRemoved) && attempt < maxRemovedRetries {
+			continue
+		}
+		return out, err
+	}
+}
 
+// maxRemovedRetries bounds how often a read starts again because retention
+// removed a segment under it.
+const maxRemovedRetries = 10
+
+func (s *Store) getRecords(c Cursor, limit int, st *stream, sh *shard, sm shardMeta, epoch int64, retention time.Duration) (GetRecordsOutput, error) {
 	views, durable := sh.snapshot()
 	now := s.now()
 	ord := max(c.Ordinal, firstOrdinal(views, durable))
@@ -173,14 +196,15 @@ func (s *Store) GetRecords(ctx context.Context, c Cursor, limit int) (GetRecords
 		ord = max(ord, trim)
 	}
 
-	out := GetRecordsOutput{Records: make([]Record, 0, min(limit, 1024))}
+	// Size the result once: at most limit records, and no more than the shard holds.
+	out := GetRecordsOutput{Records: make([]Record, 0, min(uint64(limit), durable-min(ord, durable)))}
 	bytes := 0
 	hint := estimateBytes(views, limit)
-	err = scanFrom(views, ord, hint, func(f frame) bool {
+	err := scanFrom(views, ord, hint, func(f frame) bool {
 		out.Records = append(out.Records, Record{
 			SequenceNumber: SequenceNumber{Epoch: epoch, Shard: sh.index, Ordinal: f.ordinal, ArrivalMicros: f.arrivalNs / 1000},
-			PartitionKey:   string(f.key),
-			Data:           f.data,
+			PartitionKey:   keyString(f.key),
+			Data:           f.data[:len(f.data):len(f.data)], // an append by the caller must not run into the next record
 			ArrivalTime:    time.Unix(0, f.arrivalNs),
 		})
 		bytes += len(f.data) + len(f.key)
@@ -237,4 +261,16 @@ func (s *Store) childShards(st *stream, parent uint32) []ChildShard {
 		}
 	}
 	return out
+}
+
+// keyString returns a record's partition key as a string that shares the read
+// buffer instead of copying it. That is safe because scanFrom reads every chunk
+// into a fresh buffer that nothing writes again, and the records' Data slices,
+// which the caller may change, never reach the key bytes: a key lies before its
+// data, and Data's capacity ends with the data.
+func keyString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

@@ -260,18 +260,40 @@ func decodeIndex(b []byte, wantBase uint64, wantSize int64) (segmentStats, error
 		maxArrival: int64(binary.LittleEndian.Uint64(b[40:])),
 	}
 	n := int(binary.LittleEndian.Uint32(b[48:]))
+	// Every record takes at least a frame header and a body header; this also
+	// keeps the entry count computation below from overflowing.
+	if st.size < segmentHdrLen || st.count > uint64(st.size-segmentHdrLen)/(frameHdrLen+bodyHdrLen) {
+		return segmentStats{}, errors.New("index: does not match its segment")
+	}
 	if base != wantBase || st.size != wantSize || len(body) != indexHdrLen+n*indexEntryLen ||
 		uint64(n) != (st.count+sparseEvery-1)/sparseEvery {
+		return segmentStats{}, errors.New("index: does not match its segment")
+	}
+	if st.count > 0 && st.minArrival > st.maxArrival {
 		return segmentStats{}, errors.New("index: does not match its segment")
 	}
 	st.sparse = make([]indexEntry, n)
 	for i := range n {
 		e := body[indexHdrLen+i*indexEntryLen:]
-		st.sparse[i] = indexEntry{
+		ie := indexEntry{
 			pos:       binary.LittleEndian.Uint64(e),
 			offset:    int64(binary.LittleEndian.Uint64(e[8:])),
 			arrivalNs: int64(binary.LittleEndian.Uint64(e[16:])),
 		}
+		// Reads trust these offsets, so an entry that cannot describe this
+		// segment makes the whole index unusable rather than misread.
+		ok := ie.pos == uint64(i)*sparseEvery && ie.offset >= segmentHdrLen && ie.offset < st.size &&
+			ie.arrivalNs >= st.minArrival && ie.arrivalNs <= st.maxArrival
+		if i == 0 {
+			ok = ok && ie.arrivalNs == st.minArrival
+		} else {
+			prev := st.sparse[i-1]
+			ok = ok && ie.offset > prev.offset && ie.arrivalNs >= prev.arrivalNs
+		}
+		if !ok {
+			return segmentStats{}, fmt.Errorf("index: entry %d does not fit its segment", i)
+		}
+		st.sparse[i] = ie
 	}
 	return st, nil
 }

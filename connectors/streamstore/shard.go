@@ -122,8 +122,9 @@ func newShard(dir string, index uint32, epoch int64, segSize int64) *shard {
 }
 
 // appendLocked encodes one record into the pending buffer and returns its ordinal.
-// The caller holds s.mu and has validated the record.
-func (s *shard) appendLocked(key string, data []byte, arrivalNs int64) uint64 {
+// The caller holds s.mu and has validated the record. sizeHint is how many bytes
+// of frames the caller is about to append in all, so the buffer grows once.
+func (s *shard) appendLocked(key string, data []byte, arrivalNs int64, sizeHint int) uint64 {
 	if arrivalNs < s.lastArrival {
 		arrivalNs = s.lastArrival
 	}
@@ -141,6 +142,9 @@ func (s *shard) appendLocked(key string, data []byte, arrivalNs int64) uint64 {
 	}
 	ord := s.next
 	c.delta.add(ord-c.base, s.tailSize, arrivalNs)
+	if cap(c.buf)-len(c.buf) < int(fl) {
+		c.buf = slices.Grow(c.buf, max(int(fl), sizeHint))
+	}
 	c.buf = appendFrame(c.buf, ord, arrivalNs, key, data)
 	c.end = ord + 1
 	s.tailSize += fl
@@ -500,12 +504,16 @@ func scanFrom(views []segView, ord uint64, readHint int, fn func(f frame) bool) 
 		pos := entry.pos
 		skip := target - entry.pos
 		off := entry.offset
+		// The first read also covers the records skipped to reach ord; later ones
+		// finish what it fell short of, so they need not be as large.
+		chunk := readHint + int(skip)*int((v.stats.size-segmentHdrLen)/int64(v.stats.count))
 		for off < v.stats.size {
-			n := min(v.stats.size-off, int64(max(readHint, 64<<10)))
+			n := min(v.stats.size-off, int64(max(chunk, 64<<10)))
 			buf := make([]byte, n)
 			if err := v.seg.readAt(buf, off); err != nil {
 				return fmt.Errorf("read %s: %w", v.seg.path, err)
 			}
+			chunk = readHint / 8
 			consumed := 0
 			for consumed < len(buf) {
 				f, fl, err := decodeFrame(buf[consumed:])
@@ -514,8 +522,8 @@ func scanFrom(views []segView, ord uint64, readHint int, fn func(f frame) bool) 
 				}
 				if errors.Is(err, errShortFrame) && len(buf) >= frameHdrLen {
 					// The frame is larger than the chunk: size the next read to it.
-					readHint = frameHdrLen + int(uint32(buf[0])|uint32(buf[1])<<8|uint32(buf[2])<<16|uint32(buf[3])<<24)
-					if int64(readHint) <= n || int64(readHint) > v.stats.size-off {
+					chunk = frameHdrLen + int(uint32(buf[0])|uint32(buf[1])<<8|uint32(buf[2])<<16|uint32(buf[3])<<24)
+					if int64(chunk) <= n || int64(chunk) > v.stats.size-off {
 						return &CorruptionError{Segment: v.seg.path, Offset: off, Err: errBadLength}
 					}
 					break

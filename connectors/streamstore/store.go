@@ -116,6 +116,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 	}
 	if err := s.load(streamsDir); err != nil {
+		for _, st := range s.streams { // the streams opened before the failure
+			st.closeShards()
+		}
 		s.releaseLock()
 		return nil, err
 	}

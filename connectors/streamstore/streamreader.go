@@ -12,10 +12,11 @@ type ReadOptions struct {
 	// Shard limits the read to one shard and, following lineage, its descendants.
 	// Empty reads every shard.
 	Shard string
-	// From is where each starting shard is read from; children of a shard that is
-	// read to its end always start at their beginning. For AT_ and
-	// AFTER_SEQUENCE_NUMBER without Shard, the shard is the one the sequence
-	// number belongs to.
+	// From is where reading starts. TRIM_HORIZON, LATEST and AT_TIMESTAMP apply
+	// to every shard in scope that exists when the reader is created; AT_ and
+	// AFTER_SEQUENCE_NUMBER apply to the shard the sequence number belongs to
+	// (which, without Shard, is the scope's root). Shards created later, and the
+	// descendants of a sequence number's shard, start at their beginning.
 	From StartingPosition
 	// Follow keeps reading new records until the context ends; otherwise Read
 	// returns once every shard is read to its current tip.
@@ -39,6 +40,7 @@ type readerShard struct {
 	cursor  Cursor
 	started bool // cursor resolved
 	done    bool // read to the end of a closed shard
+	initial bool // known when the reader was created
 }
 
 // StreamReader reads a stream across its shards in lineage order: a shard is read
@@ -80,6 +82,9 @@ func (s *Store) NewStreamReader(streamName string, opts ReadOptions) (*StreamRea
 	}
 	if err := r.refresh(); err != nil {
 		return nil, err
+	}
+	for _, rs := range r.shards {
+		rs.initial = true
 	}
 	if r.root != "" {
 		if _, ok := r.shards[r.root]; !ok {
@@ -135,18 +140,17 @@ func (r *StreamReader) ready(rs *readerShard) bool {
 	return true
 }
 
-// isRootOrOrphan says whether a shard starts at opts.From rather than at its
-// beginning: the root of a one-shard read, or any shard with no parent in scope.
+// startsAtFrom says whether a shard starts at opts.From rather than at its
+// beginning. A sequence number belongs to one shard, so only that shard starts
+// there. TRIM_HORIZON, LATEST and AT_TIMESTAMP hold in every shard that existed
+// when the reader was created: starting an open child of a split at its
+// beginning would return, for LATEST, records put before the reader existed.
+// Shards created later hold only newer records and start at their beginning.
 func (r *StreamReader) startsAtFrom(rs *readerShard) bool {
-	if r.root != "" {
+	if r.opts.From.Type == AtSequenceNumber || r.opts.From.Type == AfterSequenceNumber {
 		return rs.id == r.root
 	}
-	for _, p := range rs.parents {
-		if _, ok := r.shards[p]; ok {
-			return false
-		}
-	}
-	return true
+	return rs.initial
 }
 
 // Read calls fn with every record in lineage order until every shard is read to
