@@ -70,6 +70,8 @@ func (l *Literal) String() string {
 		return "NULL"
 	case string:
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	case interface{ ToString(int32) string }: // decimal128.Num, unscaled at T's scale
+		return v.ToString(l.T.Scale)
 	default:
 		if l.T.Kind == types.Timestamp {
 			return fmt.Sprintf("TIMESTAMP_MS(%v)", v)

@@ -1,0 +1,180 @@
+package sql
+
+import (
+	"sort"
+	"strings"
+)
+
+// Names of the functions the rewriter introduces for forms tidb's grammar
+// lacks. The binder knows them and names the original form in its errors.
+const (
+	fnInterval = "__eddy_interval" // INTERVAL 'n' UNIT -> __eddy_interval('n', 'UNIT')
+	fnFloorTo  = "__eddy_floor_to" // FLOOR(ts TO UNIT) -> __eddy_floor_to(ts, 'UNIT')
+	fnCast     = "__eddy_cast"     // CAST(x AS type)   -> __eddy_cast(x, 'type')
+	fnStep     = "__eddy_step"     // STEP(ts BY i)     -> __eddy_step(ts, i)
+	fnSession  = "__eddy_session"  // SESSION(...)      -> __eddy_session(...) (SESSION is a keyword to tidb)
+)
+
+// segment maps a run of rewritten text to the original text. A verbatim
+// segment is copied byte for byte; any other maps every offset inside it to
+// the start of the original tokens it replaced.
+type segment struct {
+	newStart, newEnd   int
+	origStart, origEnd int
+	verbatim           bool
+}
+
+// offsetMap maps offsets in rewritten text back to the original text.
+type offsetMap []segment
+
+// orig returns the original offset of rewritten offset n.
+func (m offsetMap) orig(n int) int {
+	i := sort.Search(len(m), func(i int) bool { return m[i].newEnd > n })
+	if i == len(m) {
+		if len(m) == 0 {
+			return n
+		}
+		last := m[len(m)-1]
+		return last.origEnd + (n - last.newEnd)
+	}
+	s := m[i]
+	if s.verbatim {
+		return s.origStart + (n - s.newStart)
+	}
+	return s.origStart
+}
+
+// origEnd returns the original offset of the end n (exclusive) of a span of
+// rewritten text: the end of the original tokens a replacement stands for.
+func (m offsetMap) origEnd(n int) int {
+	if n <= 0 {
+		return m.orig(n)
+	}
+	i := sort.Search(len(m), func(i int) bool { return m[i].newEnd >= n })
+	if i == len(m) {
+		return m.orig(n)
+	}
+	s := m[i]
+	if s.verbatim {
+		return s.origStart + (n - s.newStart)
+	}
+	return s.origEnd
+}
+
+// replacement replaces the tokens toks[from..to] (inclusive) with text.
+type replacement struct {
+	from, to int
+	text     string
+}
+
+// rewrite turns the tokens of a query into text tidb's parser accepts,
+// rewriting the forms its grammar lacks, and returns the text with the map
+// back to offsets in code:
+//
+//	INTERVAL 'n' UNIT     -> __eddy_interval('n', 'UNIT')  (also as a function argument)
+//	FLOOR(x TO UNIT)      -> __eddy_floor_to(x, 'UNIT')
+//	CAST(x AS type ...)   -> __eddy_cast(x, 'type ...')    (any eddy type name)
+//	STEP(x BY i)          -> __eddy_step(x, i)
+//	SESSION(...)          -> __eddy_session(...)
+//	SELECT STREAM ...     -> SELECT ...                    (KDA)
+//
+// Only whole tokens are replaced; everything else is copied verbatim.
+func rewrite(code string, toks []token) (string, offsetMap) {
+	var reps []replacement
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		next := func(k int) token {
+			if i+k < len(toks) {
+				return toks[i+k]
+			}
+			return token{kind: tokPunct}
+		}
+		switch {
+		case t.is("INTERVAL") && !next(1).is("(") && (next(1).kind == tokString || next(1).kind == tokNumber) &&
+			next(2).kind == tokWord:
+			reps = append(reps,
+				replacement{i, i, fnInterval + "("},
+				replacement{i + 2, i + 2, ", " + quote(strings.ToUpper(next(2).text)) + ")"})
+			i += 2
+		case t.is("SELECT") && next(1).is("STREAM") && next(2).kind != tokPunct && !next(2).is("FROM") && !next(2).is("AS"):
+			reps = append(reps, replacement{i + 1, i + 1, ""})
+		case t.is("SESSION") && next(1).is("("):
+			reps = append(reps, replacement{i, i, fnSession})
+		case (t.is("FLOOR") || t.is("CAST") || t.is("STEP")) && next(1).is("("):
+			reps = append(reps, rewriteCall(code, toks, i)...)
+		}
+	}
+	return apply(code, toks, reps)
+}
+
+// rewriteCall rewrites FLOOR(x TO u), CAST(x AS t) or STEP(x BY i) whose name
+// is toks[i], when the keyword is at the call's own parenthesis depth.
+func rewriteCall(code string, toks []token, i int) []replacement {
+	kw, fn := "TO", fnFloorTo
+	switch {
+	case toks[i].is("CAST"):
+		kw, fn = "AS", fnCast
+	case toks[i].is("STEP"):
+		kw, fn = "BY", fnStep
+	}
+	depth, at := 0, -1
+	for j := i + 1; j < len(toks); j++ {
+		switch {
+		case toks[j].is("("):
+			depth++
+		case toks[j].is(")"):
+			depth--
+			if depth == 0 {
+				if at < 0 || at == j-1 {
+					return nil
+				}
+				reps := []replacement{{i, i, fn}}
+				switch kw {
+				case "BY":
+					return append(reps, replacement{at, at, ","})
+				case "TO":
+					if at != j-2 || toks[at+1].kind != tokWord {
+						return nil
+					}
+					return append(reps, replacement{at, at, ","}, replacement{at + 1, at + 1, quote(strings.ToUpper(toks[at+1].text))})
+				}
+				typ := code[toks[at+1].start:toks[j-1].end]
+				return append(reps, replacement{at, at, ","}, replacement{at + 1, j - 1, quote(strings.Join(strings.Fields(typ), " "))})
+			}
+		case depth == 1 && at < 0 && toks[j].is(kw):
+			at = j
+		}
+	}
+	return nil
+}
+
+// apply builds the rewritten text from the replacements, in token order.
+func apply(code string, toks []token, reps []replacement) (string, offsetMap) {
+	sort.Slice(reps, func(a, b int) bool { return reps[a].from < reps[b].from })
+	var b strings.Builder
+	var m offsetMap
+	copyTo := func(origStart, origEnd int) {
+		if origEnd > origStart {
+			m = append(m, segment{b.Len(), b.Len() + origEnd - origStart, origStart, origEnd, true})
+			b.WriteString(code[origStart:origEnd])
+		}
+	}
+	at := 0
+	for _, r := range reps {
+		start, end := toks[r.from].start, toks[r.to].end
+		if start < at {
+			continue // overlapping rewrites: keep the first
+		}
+		copyTo(at, start)
+		if r.text != "" {
+			m = append(m, segment{b.Len(), b.Len() + len(r.text), start, end, false})
+			b.WriteString(r.text)
+		}
+		at = end
+	}
+	copyTo(at, len(code))
+	return b.String(), m
+}
+
+// quote renders s as a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -1,0 +1,33 @@
+-- Every statement here is wrong in one way.
+CREATE STREAM s1 (a BIGINT, A VARCHAR) WITH (connector = 'kinesis');
+CREATE STREAM s2 (ROWTIME TIMESTAMP) WITH (connector = 'kinesis');
+CREATE STREAM s3 (a BIGNUM) WITH (connector = 'kinesis');
+CREATE STREAM s4 (a BIGINT) WITH (stream = 'x');
+CREATE STREAM s5 (a BIGINT);
+CREATE STREAM s6 (a BIGINT) WITH (connector = 'kafka');
+CREATE SINK k1 WITH (format = 'json');
+CREATE SINK k2 WITH (connector = 'firehose');
+CREATE STREAM s7 (ts BIGINT, WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'kinesis');
+CREATE STREAM s8 (ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5' FORTNIGHT) WITH (connector = 'kinesis');
+CREATE STREAM s9 (ts TIMESTAMP, t2 TIMESTAMP, WATERMARK FOR ts AS t2 - INTERVAL '5' SECOND) WITH (connector = 'kinesis');
+CREATE STREAM s10 (ts TIMESTAMP, WATERMARK FOR nope AS nope) WITH (connector = 'kinesis');
+CREATE STREAM s11 (ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL 'five' SECOND) WITH (connector = 'kinesis');
+CREATE STREAM s12 (ts TIMESTAMP, WATERMARK FOR ts AS ts + INTERVAL '5' SECOND) WITH (connector = 'kinesis');
+CREATE STREAM s13 (a DOUBLE PATH 'quote.price') WITH (connector = 'kinesis');
+CREATE STREAM s14 (a DOUBLE PATH '$.a[x]') WITH (connector = 'kinesis');
+CREATE STREAM s15 (a DECIMAL(40,2)) WITH (connector = 'kinesis');
+CREATE STREAM s16 (a TIMESTAMP(6)) WITH (connector = 'kinesis');
+CREATE STREAM s17 (a BIGINT NOT NULL) WITH (connector = 'kinesis');
+CREATE STREAM s18 (a BIGINT) WITH (connector = 'kinesis', Connector = 'kinesis');
+CREATE STREAM s19 () WITH (connector = 'kinesis');
+CREATE STREAM s20 (a BIGINT, b) WITH (connector = 'kinesis');
+CREATE STREAM ok1 (a BIGINT) WITH (connector = 'kinesis');
+CREATE STREAM OK1 (b BIGINT) WITH (connector = 'kinesis');
+CREATE SINK ok1 WITH (connector = 'stdout');
+CREATE OR REPLACE STREAM s21 (a BIGINT);
+CREATE TABLE t (a BIGINT);
+DESCRIBE nothing_here;
+SHOW TABLES;
+CREATE STREAM s22 (ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5' SECOND, WATERMARK FOR ts AS ts) WITH (connector = 'kinesis');
+CREATE STREAM s23 (a BIGINT) WITH (connector = 'kinesis') extra;
+DROP STREAM ok1
