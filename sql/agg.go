@@ -60,6 +60,9 @@ func (s *stepRef) String() string   { return fmt.Sprintf("STEP(%s BY %v)", s.col
 // groupBy binds GROUP BY: group keys over Input and exactly one window.
 func (b *binder) groupBy(g *ast.GroupByClause) {
 	b.agg = &aggState{}
+	if g.Rollup {
+		b.errorNode(g.Items[0].Expr.OriginTextPosition(), "GROUP BY ... WITH ROLLUP is not supported: write one query per grouping")
+	}
 	timeName := b.q.Input[b.q.TimeColumn].Name
 	windowOff := -1
 	for _, item := range g.Items {

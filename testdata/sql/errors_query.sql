@@ -56,6 +56,7 @@ SELECT COUNT(*) FROM trades GROUP BY ticker, window_start;
 SELECT COUNT(DISTINCT ticker, qty) FROM trades GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE);
 SELECT ticker FROM trades WHERE price > ALL (SELECT price FROM trades);
 SELECT * FROM trades GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE);
+SELECT ticker, COUNT(*) FROM trades GROUP BY ticker, TUMBLE(ts, INTERVAL '1' MINUTE) WITH ROLLUP;
 INSERT INTO sink1 VALUES (1, 2)
 ;
 CREATE SINK "out" WITH (connector = 'stdout');
