@@ -35,6 +35,7 @@ type SourceBatch struct {
 	Split string // the shard id
 	// Record holds the decoded rows in the source's projected schema (the
 	// columns the query needs, ROWTIME included when needed). May be nil.
+	// The runtime owns it and releases it once the batch is processed.
 	Record arrow.RecordBatch
 	// Errors are the records of this run that failed to decode.
 	Errors []ErrorRecord

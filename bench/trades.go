@@ -1,0 +1,108 @@
+// Package bench owns eddy's workload generators and the benchmark harness
+// behind `eddy bench`: realistic event streams (stock trades) with controllable
+// rate, event-time disorder and injected anomalies.
+package bench
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Trade is one generated trade event.
+type Trade struct {
+	Ticker   string
+	Price    float64
+	Qty      int64
+	Side     string
+	Exchange string
+	Trader   string
+	Time     time.Time // event time
+	Spike    bool      // an injected anomaly: a price far from the ticker's level
+}
+
+type ticker struct {
+	name  string
+	level float64 // current price level, a random walk
+	vol   float64
+}
+
+// TradeGenerator produces trades for a set of tickers with prices that follow
+// random walks, event times that advance by Step on average with up to Disorder
+// of jitter, and a price spike every SpikeEvery trades (0 for none). It is
+// deterministic for a seed.
+type TradeGenerator struct {
+	rng        *rand.Rand
+	tickers    []ticker
+	clock      time.Time
+	Step       time.Duration
+	Disorder   time.Duration
+	SpikeEvery int
+	n          int
+}
+
+var tickerNames = [...]string{"AMZN", "AAPL", "MSFT", "GOOG", "NVDA", "TSLA", "META", "NFLX", "INTC", "ORCL", "CRM", "ADBE"}
+
+// NewTradeGenerator returns a generator whose event time starts at start.
+func NewTradeGenerator(seed uint64, start time.Time) *TradeGenerator {
+	g := &TradeGenerator{rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), clock: start, Step: 10 * time.Millisecond}
+	for _, name := range tickerNames {
+		g.tickers = append(g.tickers, ticker{name: name, level: 20 + g.rng.Float64()*480, vol: 0.0005 + g.rng.Float64()*0.002})
+	}
+	return g
+}
+
+// Next returns the next trade.
+func (g *TradeGenerator) Next() Trade {
+	g.n++
+	g.clock = g.clock.Add(time.Duration(g.rng.Int64N(int64(2*g.Step) + 1)))
+	t := &g.tickers[g.rng.IntN(len(g.tickers))]
+	t.level *= math.Exp(g.rng.NormFloat64() * t.vol)
+	price := t.level * (1 + g.rng.NormFloat64()*0.0005)
+	spike := g.SpikeEvery > 0 && g.n%g.SpikeEvery == 0
+	if spike {
+		price *= 1.5 + g.rng.Float64()
+	}
+	ts := g.clock
+	if g.Disorder > 0 {
+		ts = ts.Add(-time.Duration(g.rng.Int64N(int64(g.Disorder) + 1)))
+	}
+	side := "BUY"
+	if g.rng.IntN(2) == 0 {
+		side = "SELL"
+	}
+	exchanges := [...]string{"NASDAQ", "NYSE", "ARCA", "BATS"}
+	return Trade{
+		Ticker:   t.name,
+		Price:    math.Round(price*100) / 100,
+		Qty:      int64(1+g.rng.IntN(20)) * 10,
+		Side:     side,
+		Exchange: exchanges[g.rng.IntN(len(exchanges))],
+		Trader:   "trader-" + strconv.Itoa(1000+g.rng.IntN(9000)),
+		Time:     ts,
+		Spike:    spike,
+	}
+}
+
+// AppendJSON appends the trade as one JSON object (about 200 bytes).
+func (t Trade) AppendJSON(b []byte) []byte {
+	b = append(b, `{"ticker":"`...)
+	b = append(b, t.Ticker...)
+	b = append(b, `","price":`...)
+	b = strconv.AppendFloat(b, t.Price, 'f', 2, 64)
+	b = append(b, `,"qty":`...)
+	b = strconv.AppendInt(b, t.Qty, 10)
+	b = append(b, `,"side":"`...)
+	b = append(b, t.Side...)
+	b = append(b, `","exchange":"`...)
+	b = append(b, t.Exchange...)
+	b = append(b, `","trader":"`...)
+	b = append(b, t.Trader...)
+	b = append(b, `","venue_order_id":"`...)
+	b = strconv.AppendUint(b, uint64(t.Time.UnixNano())^0x9e3779b97f4a7c15, 36)
+	b = append(b, `","ts":"`...)
+	b = t.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	b = append(b, `"}`...)
+	return b
+}

@@ -1,0 +1,698 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/eddy-streams/eddy/exec/eval"
+	"github.com/eddy-streams/eddy/planner"
+)
+
+// JobOptions tune a running query.
+type JobOptions struct {
+	Mem memory.Allocator // default memory.DefaultAllocator
+	// IdleTimeout: an event-time split with no rows for this long stops holding
+	// the watermark back (default 5s; 0 keeps the default, negative disables).
+	IdleTimeout time.Duration
+	// SourceName is the SQL stream name, for error records.
+	SourceName string
+	// FlushInterval is how often the sink is flushed while running (default 1s).
+	FlushInterval time.Duration
+	Now           func() time.Time
+	Logger        *slog.Logger
+}
+
+// Stats are a job's counters; read them with Job.Stats while it runs.
+type Stats struct {
+	RowsIn       int64 // decoded rows
+	RowsOut      int64 // rows written to the sink
+	DecodeErrors int64
+	LateRows     int64
+	EvalErrors   int64
+	Watermark    int64 // ms; math.MinInt64 before the first
+}
+
+// Job runs one physical plan from a source to a sink.
+type Job struct {
+	plan  *planner.Physical
+	src   Source
+	sink  Sink
+	errs  ErrorSink
+	opts  JobOptions
+	mem   memory.Allocator
+	log   *slog.Logger
+	stats struct {
+		rowsIn, rowsOut, decodeErrs, late, evalErrs, watermark atomic.Int64
+	}
+
+	filter  *eval.Evaluator
+	project []*eval.Evaluator // non-aggregating: SELECT over the scan schema
+	keys    []*eval.Evaluator
+	args    []*eval.Evaluator // nil for COUNT(*)
+	timeCol int
+	having  *eval.Evaluator
+	final   []*eval.Evaluator // aggregating: SELECT over AggSchema
+	outSch  *arrow.Schema
+	spec    *aggSpec
+}
+
+// NewJob compiles the plan's expressions. errs may be nil when the caller
+// does not keep an error stream (errors are then only counted and logged).
+func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts JobOptions) (*Job, error) {
+	if opts.Mem == nil {
+		opts.Mem = memory.DefaultAllocator
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 5 * time.Second
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	j := &Job{plan: p, src: src, sink: sink, errs: errs, opts: opts, mem: opts.Mem, log: opts.Logger, outSch: p.Output.Arrow()}
+	j.stats.watermark.Store(minTime)
+	var err error
+	if p.Filter != nil {
+		if j.filter, err = eval.Compile(p.Filter, p.ScanSchema); err != nil {
+			return nil, fmt.Errorf("WHERE: %w", err)
+		}
+	}
+	if p.Agg == nil {
+		for i, e := range p.Select {
+			ev, err := eval.Compile(e, p.ScanSchema)
+			if err != nil {
+				return nil, fmt.Errorf("SELECT %s: %w", p.Output[i].Name, err)
+			}
+			j.project = append(j.project, ev)
+		}
+		return j, nil
+	}
+	a := p.Agg
+	if a.Window.Kind != "TUMBLE" {
+		return nil, fmt.Errorf("%s windows are not supported yet; use TUMBLE", a.Window.Kind)
+	}
+	if a.Window.Size <= 0 {
+		return nil, fmt.Errorf("window size %s must be positive", a.Window.Size)
+	}
+	if j.spec, err = newAggSpec(a); err != nil {
+		return nil, err
+	}
+	j.timeCol = a.TimeColumn
+	for i, k := range a.KeyExprs {
+		ev, err := eval.Compile(k, p.ScanSchema)
+		if err != nil {
+			return nil, fmt.Errorf("GROUP BY %s: %w", a.KeyNames[i], err)
+		}
+		j.keys = append(j.keys, ev)
+	}
+	for _, g := range a.Aggs {
+		if g.Arg == nil {
+			j.args = append(j.args, nil)
+			continue
+		}
+		ev, err := eval.Compile(g.Arg, p.ScanSchema)
+		if err != nil {
+			return nil, fmt.Errorf("%s(%s): %w", g.Fn, g.Arg, err)
+		}
+		j.args = append(j.args, ev)
+	}
+	if p.Having != nil {
+		if j.having, err = eval.Compile(p.Having, a.AggSchema); err != nil {
+			return nil, fmt.Errorf("HAVING: %w", err)
+		}
+	}
+	for i, e := range p.Select {
+		ev, err := eval.Compile(e, a.AggSchema)
+		if err != nil {
+			return nil, fmt.Errorf("SELECT %s: %w", p.Output[i].Name, err)
+		}
+		j.final = append(j.final, ev)
+	}
+	return j, nil
+}
+
+// Stats returns the job's counters so far.
+func (j *Job) Stats() Stats {
+	return Stats{
+		RowsIn: j.stats.rowsIn.Load(), RowsOut: j.stats.rowsOut.Load(), DecodeErrors: j.stats.decodeErrs.Load(),
+		LateRows: j.stats.late.Load(), EvalErrors: j.stats.evalErrs.Load(), Watermark: j.stats.watermark.Load(),
+	}
+}
+
+// errLimitReached ends a job whose LIMIT has been met.
+var errLimitReached = errors.New("limit reached")
+
+// Run reads the source until it ends (a bounded source: every window is then
+// closed and emitted) or ctx is cancelled (open windows are dropped; what was
+// emitted is flushed), or LIMIT rows were written. The sink is flushed but not closed.
+func (j *Job) Run(ctx context.Context) error {
+	var err error
+	if j.plan.Agg == nil {
+		err = j.runProjection(ctx)
+	} else {
+		err = j.runAggregation(ctx)
+	}
+	if errors.Is(err, errLimitReached) || (err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		err = nil
+	}
+	if ferr := j.sink.Flush(context.WithoutCancel(ctx)); err == nil && ferr != nil {
+		err = fmt.Errorf("flush sink: %w", ferr)
+	}
+	return err
+}
+
+// next reads the next source batch; io.EOF at the end of a bounded source, and
+// ctx's error once it ends.
+func (j *Job) next(ctx context.Context) (SourceBatch, error) {
+	b, err := j.src.Next(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return b, ctx.Err()
+		}
+		if errors.Is(err, io.EOF) {
+			return b, io.EOF
+		}
+		return b, fmt.Errorf("read source %s: %w", j.opts.SourceName, err)
+	}
+	j.stats.decodeErrs.Add(int64(len(b.Errors)))
+	if len(b.Errors) > 0 {
+		j.reportErrors(ctx, b.Errors)
+	}
+	if b.Record != nil {
+		j.stats.rowsIn.Add(b.Record.NumRows())
+	}
+	return b, nil
+}
+
+func (j *Job) reportErrors(ctx context.Context, errs []ErrorRecord) {
+	if j.errs == nil {
+		for _, e := range errs {
+			j.log.Warn("row error", "kind", e.Kind, "source", e.Source, "shard", e.Split, "position", e.Position, "reason", e.Reason)
+		}
+		return
+	}
+	if err := j.errs.WriteErrors(ctx, errs); err != nil {
+		j.log.Error("write error stream", "err", err)
+	}
+}
+
+// rowErrors turns evaluator row errors into error records.
+func (j *Job) rowErrors(ctx context.Context, b SourceBatch, rec arrow.RecordBatch, what string, rerrs []eval.RowError) {
+	if len(rerrs) == 0 {
+		return
+	}
+	j.stats.evalErrs.Add(int64(len(rerrs)))
+	now := j.opts.Now()
+	out := make([]ErrorRecord, len(rerrs))
+	for i, e := range rerrs {
+		out[i] = ErrorRecord{Kind: ErrorEval, Source: j.opts.SourceName, Split: b.Split, Position: b.Position,
+			Raw: rowJSON(rec, e.Row), Reason: what + ": " + e.Reason, At: now}
+	}
+	j.reportErrors(ctx, out)
+}
+
+// filtered applies WHERE to a source batch. The result must be released.
+func (j *Job) filtered(ctx context.Context, b SourceBatch) (arrow.RecordBatch, error) {
+	if j.filter == nil {
+		b.Record.Retain()
+		return b.Record, nil
+	}
+	rec, rerrs, err := eval.Filter(b.Record, j.filter, j.mem)
+	if err != nil {
+		return nil, fmt.Errorf("WHERE: %w", err)
+	}
+	j.rowErrors(ctx, b, b.Record, "WHERE", rerrs)
+	return rec, nil
+}
+
+func (j *Job) runProjection(ctx context.Context) error {
+	written := int64(0)
+	lastFlush := time.Now()
+	for {
+		b, err := j.next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if b.Record == nil {
+			continue
+		}
+		if b.Record.NumRows() == 0 {
+			b.Record.Release()
+			continue
+		}
+		rec, err := j.filtered(ctx, b)
+		b.Record.Release()
+		if err != nil {
+			return err
+		}
+		out, rerrs, err := eval.Project(rec, j.project, j.outSch, j.mem)
+		if err != nil {
+			rec.Release()
+			return fmt.Errorf("SELECT: %w", err)
+		}
+		j.rowErrors(ctx, b, rec, "SELECT", rerrs)
+		rec.Release()
+		done, err := j.write(ctx, out, &written)
+		out.Release()
+		if err != nil || done {
+			return err
+		}
+		if time.Since(lastFlush) > j.opts.FlushInterval {
+			if err := j.sink.Flush(ctx); err != nil {
+				return fmt.Errorf("flush sink: %w", err)
+			}
+			lastFlush = time.Now()
+		}
+	}
+}
+
+// write sends rows to the sink, cutting at LIMIT. It reports whether the limit is met.
+func (j *Job) write(ctx context.Context, rec arrow.RecordBatch, written *int64) (bool, error) {
+	n := rec.NumRows()
+	limit := j.plan.Limit
+	if limit >= 0 && *written+n >= limit {
+		n = limit - *written
+	}
+	if n > 0 {
+		part := rec
+		if n < rec.NumRows() {
+			part = rec.NewSlice(0, n)
+			defer part.Release()
+		}
+		if err := j.sink.Write(ctx, part); err != nil {
+			return false, fmt.Errorf("write sink: %w", err)
+		}
+		*written += n
+		j.stats.rowsOut.Add(n)
+	}
+	return limit >= 0 && *written >= limit, nil
+}
+
+// workerMsg is what the scan stage sends an aggregation worker: a chunk of rows,
+// or a watermark to fire windows up to (epoch numbers the watermarks).
+type workerMsg struct {
+	chunk     *aggChunk
+	watermark int64
+	epoch     int64
+}
+
+// firedMsg is a worker's answer to a watermark: the windows it closed.
+type firedMsg struct {
+	epoch int64
+	recs  []arrow.RecordBatch
+	errs  []string
+}
+
+func (j *Job) runAggregation(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := max(1, j.plan.Agg.Workers)
+	in := make([]chan workerMsg, workers)
+	fired := make(chan firedMsg, workers*4)
+	var wg sync.WaitGroup
+	for w := range workers {
+		in[w] = make(chan workerMsg, 8)
+		agg := newWindowAggregator(j.spec)
+		wg.Go(func() {
+			for m := range in[w] {
+				if m.chunk != nil {
+					agg.add(m.chunk)
+					m.chunk.done()
+					continue
+				}
+				recs, errs := agg.fire(m.watermark, j.mem)
+				fired <- firedMsg{epoch: m.epoch, recs: recs, errs: errs}
+			}
+		})
+	}
+	outDone := make(chan error, 1)
+	go func() { outDone <- j.output(ctx, fired, workers, cancel) }()
+
+	scanErr := j.scanForAggregation(ctx, in)
+	for _, c := range in {
+		close(c)
+	}
+	wg.Wait()
+	close(fired)
+	outErr := <-outDone
+	if cause := context.Cause(ctx); errors.Is(cause, errLimitReached) {
+		return nil
+	}
+	if scanErr != nil {
+		return scanErr
+	}
+	return outErr
+}
+
+// scanForAggregation is the scan stage: read, filter, evaluate keys and
+// arguments, decide lateness, route rows to workers, and send watermarks.
+func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error {
+	a := j.plan.Agg
+	size := a.Window.Size.Milliseconds()
+	offset := a.Window.Offset.Milliseconds()
+	windowStart := func(t int64) int64 { return floorDiv(t-offset, size)*size + offset }
+	windowEnd := func(t int64) int64 { return windowStart(t) + size }
+	// boundary counts the windows that may close at watermark w (end-1 <= w).
+	boundary := func(w int64) int64 {
+		if w == maxTime {
+			return maxTime
+		}
+		if w == minTime {
+			return minTime
+		}
+		return floorDiv(w+1-offset, size)
+	}
+	wm := newWatermarker(a.WatermarkDelay, a.EventTime, j.opts.IdleTimeout)
+	lister, _ := j.src.(SplitLister)
+	sentBoundary := int64(minTime)
+	epoch := int64(0)
+	sendWatermark := func(w int64) error {
+		j.stats.watermark.Store(w)
+		if b := boundary(w); b > sentBoundary {
+			sentBoundary = b
+			epoch++
+			for _, c := range in {
+				select {
+				case c <- workerMsg{watermark: w, epoch: epoch}:
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+			}
+		}
+		return nil
+	}
+	var late []bool
+	for {
+		b, err := j.next(ctx)
+		if err == io.EOF {
+			return sendWatermark(wm.finish())
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // cancelled: drop open windows, keep what was emitted
+			}
+			return err
+		}
+		now := j.opts.Now()
+		if lister != nil {
+			wm.know(lister.ActiveSplits(), now)
+		}
+		if b.Record == nil || b.Record.NumRows() == 0 {
+			wm.heartbeat(b.Split, b.Arrival, now)
+			if b.Record != nil {
+				b.Record.Release()
+			}
+		} else {
+			err := j.route(ctx, b, in, wm, windowStart, windowEnd, &late, now)
+			b.Record.Release()
+			if err != nil {
+				return err
+			}
+		}
+		if b.SplitDone {
+			wm.done(b.Split, now)
+		}
+		if err := sendWatermark(wm.advance(now)); err != nil {
+			return err
+		}
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// route evaluates one batch: its event times advance the watermark (all rows,
+// before WHERE, so a filter that drops a split's rows does not stall time), the
+// rows that pass WHERE are checked for lateness (late rows go to the error
+// stream), and every worker gets the rows it owns.
+func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm *watermarker,
+	windowStart, windowEnd func(int64) int64, late *[]bool, now time.Time) error {
+	rec := b.Record
+	n := int(rec.NumRows())
+	timeArr, ok := rec.Column(j.timeCol).(*array.Timestamp)
+	if !ok {
+		return fmt.Errorf("time column %s is not a TIMESTAMP", j.plan.ScanSchema[j.timeCol].Name)
+	}
+	times := timestampsAsInt64(timeArr)
+	if cap(*late) < n {
+		*late = make([]bool, n)
+	}
+	lateRows := (*late)[:n]
+	wm.observe(b.Split, times, timeArr.IsValid, windowEnd, now, lateRows)
+
+	var cols []arrow.Array
+	release := func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	var keep *array.Boolean
+	if j.filter != nil {
+		arr, rerrs, err := j.filter.Eval(rec, j.mem)
+		if err != nil {
+			return fmt.Errorf("WHERE: %w", err)
+		}
+		j.rowErrors(ctx, b, rec, "WHERE", rerrs)
+		cols = append(cols, arr)
+		keep = arr.(*array.Boolean)
+	}
+	keys := make([]arrow.Array, len(j.keys))
+	for i, k := range j.keys {
+		arr, rerrs, err := k.Eval(rec, j.mem)
+		if err != nil {
+			release()
+			return fmt.Errorf("GROUP BY %s: %w", j.plan.Agg.KeyNames[i], err)
+		}
+		j.rowErrors(ctx, b, rec, "GROUP BY "+j.plan.Agg.KeyNames[i], rerrs)
+		keys[i] = arr
+		cols = append(cols, arr)
+	}
+	args := make([]arrow.Array, len(j.args))
+	for i, ev := range j.args {
+		if ev == nil {
+			continue
+		}
+		arr, rerrs, err := ev.Eval(rec, j.mem)
+		if err != nil {
+			release()
+			return fmt.Errorf("aggregate argument: %w", err)
+		}
+		j.rowErrors(ctx, b, rec, "aggregate argument", rerrs)
+		args[i] = arr
+		cols = append(cols, arr)
+	}
+
+	hashes := make([]uint64, n)
+	for i := range hashes {
+		hashes[i] = hashSeed
+	}
+	for _, k := range keys {
+		hashColumn(k, hashes)
+	}
+	starts := make([]int64, n)
+	perWorker := make([][]int32, len(in))
+	var rowErrs []ErrorRecord
+	nullTimes := timeArr.NullN() > 0
+	for i := range n {
+		if keep != nil && (keep.IsNull(i) || !keep.Value(i)) {
+			continue
+		}
+		if nullTimes && timeArr.IsNull(i) {
+			j.stats.evalErrs.Add(1)
+			rowErrs = append(rowErrs, ErrorRecord{Kind: ErrorEval, Source: j.opts.SourceName, Split: b.Split, Position: b.Position,
+				Raw: rowJSON(rec, i), Reason: fmt.Sprintf("time column %s is NULL; the row cannot be placed in a window", j.plan.ScanSchema[j.timeCol].Name), At: now})
+			continue
+		}
+		if lateRows[i] {
+			j.stats.late.Add(1)
+			rowErrs = append(rowErrs, ErrorRecord{Kind: ErrorLate, Source: j.opts.SourceName, Split: b.Split, Position: b.Position,
+				Raw: rowJSON(rec, i), At: now,
+				Reason: fmt.Sprintf("event time %s is late: its window ending %s had closed (watermark %s)",
+					fmtMillis(times[i]), fmtMillis(windowEnd(times[i])), fmtMillis(wm.current))})
+			continue
+		}
+		starts[i] = windowStart(times[i])
+		w := int(hashes[i] % uint64(len(in)))
+		perWorker[w] = append(perWorker[w], int32(i))
+	}
+	if len(rowErrs) > 0 {
+		j.reportErrors(ctx, rowErrs)
+	}
+	var pending atomic.Int32
+	for _, rows := range perWorker {
+		if len(rows) > 0 {
+			pending.Add(1)
+		}
+	}
+	if pending.Load() == 0 {
+		release()
+		return nil
+	}
+	done := func() {
+		if pending.Add(-1) == 0 {
+			release()
+		}
+	}
+	for w, rows := range perWorker {
+		if len(rows) == 0 {
+			continue
+		}
+		c := &aggChunk{keys: keys, args: args, starts: starts, hashes: hashes, rows: rows, done: done}
+		select {
+		case in[w] <- workerMsg{chunk: c}:
+		case <-ctx.Done():
+			for _, rest := range perWorker[w:] { // this chunk and every one not sent
+				if len(rest) > 0 {
+					done()
+				}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+func fmtMillis(ms int64) string {
+	switch ms {
+	case minTime:
+		return "-inf"
+	case maxTime:
+		return "+inf"
+	}
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// output gathers each watermark epoch's closed windows from every worker, puts
+// them in window and key order, applies HAVING and SELECT, and writes the sink.
+func (j *Job) output(ctx context.Context, fired <-chan firedMsg, workers int, cancel context.CancelCauseFunc) error {
+	type epochState struct {
+		got  int
+		recs []arrow.RecordBatch
+		errs []string
+	}
+	pending := map[int64]*epochState{}
+	next := int64(1)
+	written := int64(0)
+	lastFlush := time.Now()
+	var failed error
+	for m := range fired {
+		if failed != nil {
+			for _, r := range m.recs {
+				r.Release()
+			}
+			continue
+		}
+		st := pending[m.epoch]
+		if st == nil {
+			st = &epochState{}
+			pending[m.epoch] = st
+		}
+		st.got++
+		st.recs = append(st.recs, m.recs...)
+		st.errs = append(st.errs, m.errs...)
+		for {
+			st := pending[next]
+			if st == nil || st.got < workers {
+				break
+			}
+			delete(pending, next)
+			next++
+			done, err := j.emit(ctx, st.recs, st.errs, &written)
+			if err != nil || done {
+				failed = err
+				if done {
+					failed = errLimitReached
+				}
+				cancel(failed)
+				break
+			}
+		}
+		if failed == nil && time.Since(lastFlush) > j.opts.FlushInterval {
+			if err := j.sink.Flush(ctx); err != nil {
+				failed = fmt.Errorf("flush sink: %w", err)
+				cancel(failed)
+			}
+			lastFlush = time.Now()
+		}
+	}
+	for _, st := range pending {
+		for _, r := range st.recs {
+			r.Release()
+		}
+	}
+	if errors.Is(failed, errLimitReached) {
+		return nil
+	}
+	return failed
+}
+
+// emit writes one epoch's windows. It releases recs.
+func (j *Job) emit(ctx context.Context, recs []arrow.RecordBatch, aggErrs []string, written *int64) (bool, error) {
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	if len(aggErrs) > 0 {
+		j.stats.evalErrs.Add(int64(len(aggErrs)))
+		errs := make([]ErrorRecord, len(aggErrs))
+		for i, e := range aggErrs {
+			errs[i] = ErrorRecord{Kind: ErrorEval, Source: j.opts.SourceName, Reason: e, At: j.opts.Now()}
+		}
+		j.reportErrors(ctx, errs)
+	}
+	var nonEmpty []arrow.RecordBatch
+	for _, r := range recs {
+		if r.NumRows() > 0 {
+			nonEmpty = append(nonEmpty, r)
+		}
+	}
+	if len(nonEmpty) == 0 {
+		return false, nil
+	}
+	merged, err := sortedConcat(nonEmpty, len(j.plan.Agg.KeyExprs), j.mem)
+	if err != nil {
+		return false, err
+	}
+	defer merged.Release()
+	rows := merged
+	if j.having != nil {
+		kept, rerrs, err := eval.Filter(merged, j.having, j.mem)
+		if err != nil {
+			return false, fmt.Errorf("HAVING: %w", err)
+		}
+		j.rowErrors(ctx, SourceBatch{}, merged, "HAVING", rerrs)
+		defer kept.Release()
+		rows = kept
+	}
+	out, rerrs, err := eval.Project(rows, j.final, j.outSch, j.mem)
+	if err != nil {
+		return false, fmt.Errorf("SELECT: %w", err)
+	}
+	j.rowErrors(ctx, SourceBatch{}, rows, "SELECT", rerrs)
+	defer out.Release()
+	return j.write(ctx, out, written)
+}

@@ -1,0 +1,409 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"go.uber.org/goleak"
+
+	"github.com/eddy-streams/eddy/planner"
+	"github.com/eddy-streams/eddy/sql"
+	"github.com/eddy-streams/eddy/sql/expr"
+	"github.com/eddy-streams/eddy/sql/types"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type event struct {
+	split string
+	key   string
+	v     int64
+	vNull bool
+	d     float64
+	ts    int64
+}
+
+var scanSchema = types.Schema{
+	{Name: "k", Type: types.VarcharType},
+	{Name: "v", Type: types.BigIntType},
+	{Name: "d", Type: types.DoubleType},
+	{Name: "ts", Type: types.TimestampType},
+}
+
+// memSource replays events split by split in random-sized batches, interleaving splits.
+type memSource struct {
+	batches []SourceBatch
+	splits  []string
+	i       int
+}
+
+func newMemSource(t *testing.T, events []event, rng *rand.Rand, mem memory.Allocator) *memSource {
+	bySplit := map[string][]event{}
+	var splits []string
+	for _, e := range events {
+		if _, ok := bySplit[e.split]; !ok {
+			splits = append(splits, e.split)
+		}
+		bySplit[e.split] = append(bySplit[e.split], e)
+	}
+	s := &memSource{splits: splits}
+	pos := map[string]int{}
+	for {
+		var live []string
+		for _, sp := range splits {
+			if pos[sp] < len(bySplit[sp]) {
+				live = append(live, sp)
+			}
+		}
+		if len(live) == 0 {
+			break
+		}
+		sp := live[rng.IntN(len(live))]
+		n := min(1+rng.IntN(300), len(bySplit[sp])-pos[sp])
+		s.batches = append(s.batches, SourceBatch{Split: sp, Record: buildRecord(bySplit[sp][pos[sp]:pos[sp]+n], mem)})
+		pos[sp] += n
+	}
+	return s
+}
+
+func buildRecord(evs []event, mem memory.Allocator) arrow.RecordBatch {
+	b := array.NewRecordBuilder(mem, scanSchema.Arrow())
+	defer b.Release()
+	for _, e := range evs {
+		b.Field(0).(*array.StringBuilder).Append(e.key)
+		if e.vNull {
+			b.Field(1).AppendNull()
+		} else {
+			b.Field(1).(*array.Int64Builder).Append(e.v)
+		}
+		b.Field(2).(*array.Float64Builder).Append(e.d)
+		b.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(e.ts))
+	}
+	return b.NewRecordBatch()
+}
+
+func (s *memSource) Next(ctx context.Context) (SourceBatch, error) {
+	if err := ctx.Err(); err != nil {
+		return SourceBatch{}, err
+	}
+	if s.i == len(s.batches) {
+		return SourceBatch{}, io.EOF
+	}
+	b := s.batches[s.i]
+	s.i++
+	return b, nil
+}
+
+func (s *memSource) ActiveSplits() []string { return s.splits }
+
+func (s *memSource) Close() error {
+	for _, b := range s.batches[s.i:] {
+		b.Record.Release()
+	}
+	return nil
+}
+
+// collectSink keeps every row as a string tuple.
+type collectSink struct {
+	mu   sync.Mutex
+	rows [][]string
+}
+
+func (c *collectSink) Write(_ context.Context, rec arrow.RecordBatch) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := 0; i < int(rec.NumRows()); i++ {
+		row := make([]string, rec.NumCols())
+		for j := range row {
+			row[j] = rec.Column(j).ValueStr(i)
+		}
+		c.rows = append(c.rows, row)
+	}
+	return nil
+}
+func (c *collectSink) Flush(context.Context) error { return nil }
+func (c *collectSink) Close() error                { return nil }
+
+type collectErrors struct {
+	mu   sync.Mutex
+	errs []ErrorRecord
+}
+
+func (c *collectErrors) WriteErrors(_ context.Context, errs []ErrorRecord) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errs = append(c.errs, errs...)
+	return nil
+}
+
+// aggPlan builds: SELECT k, window_start, window_end, COUNT(*), SUM(v), MIN(d), MAX(d), AVG(v)
+// FROM s GROUP BY k, TUMBLE(ts, size) with a watermark delay.
+func aggPlan(size, delay time.Duration, workers int) *planner.Physical {
+	col := func(i int) *expr.Column { return &expr.Column{Index: i, Name: scanSchema[i].Name, T: scanSchema[i].Type} }
+	q := &sql.Query{
+		Input:      scanSchema,
+		Window:     &sql.Window{Kind: sql.Tumble, Size: size},
+		GroupBy:    []expr.Expr{col(0)},
+		GroupNames: []string{"k"},
+		Aggregates: []sql.Aggregate{
+			{Fn: "count_star", T: types.BigIntType},
+			{Fn: "sum", Arg: col(1), T: types.BigIntType},
+			{Fn: "min", Arg: col(2), T: types.DoubleType},
+			{Fn: "max", Arg: col(2), T: types.DoubleType},
+			{Fn: "avg", Arg: col(1), T: types.DoubleType},
+		},
+	}
+	agg := q.AggSchema()
+	for i, c := range agg {
+		q.Select = append(q.Select, &expr.Column{Index: i, Name: c.Name, T: c.Type})
+		q.Output = append(q.Output, c)
+	}
+	return &planner.Physical{
+		Source: "s", ScanSchema: scanSchema, Output: q.Output, Select: q.Select, Limit: -1,
+		Agg: &planner.AggregateStage{Window: *q.Window, TimeColumn: 3, WatermarkDelay: delay, EventTime: true,
+			KeyExprs: q.GroupBy, KeyNames: q.GroupNames, Aggs: []planner.Aggregate{
+				{Fn: "count_star", T: types.BigIntType},
+				{Fn: "sum", Arg: col(1), T: types.BigIntType},
+				{Fn: "min", Arg: col(2), T: types.DoubleType},
+				{Fn: "max", Arg: col(2), T: types.DoubleType},
+				{Fn: "avg", Arg: col(1), T: types.DoubleType},
+			}, Workers: workers, AggSchema: agg},
+	}
+}
+
+type oracleGroup struct {
+	n, sumN  int64
+	sum      int64
+	min, max float64
+}
+
+// oracle computes the windows by brute force: each split's events in order, a
+// row late when its window end-1 <= the watermark after it (the minimum over
+// splits of their running max minus delay, once every split has data).
+func oracle(events []event, order []event, size, delay int64) (map[string]oracleGroup, int) {
+	_ = events
+	splitMax := map[string]int64{}
+	allSplits := map[string]bool{}
+	for _, e := range order {
+		allSplits[e.split] = true
+	}
+	wm := int64(math.MinInt64)
+	groups := map[string]oracleGroup{}
+	late := 0
+	for _, e := range order {
+		if m, ok := splitMax[e.split]; !ok || e.ts > m {
+			splitMax[e.split] = e.ts
+		}
+		if len(splitMax) == len(allSplits) {
+			lo := int64(math.MaxInt64)
+			for _, m := range splitMax {
+				lo = min(lo, m-delay)
+			}
+			wm = max(wm, lo)
+		}
+		start := floorDiv(e.ts, size) * size
+		if start+size-1 <= wm {
+			late++
+			continue
+		}
+		k := fmt.Sprintf("%s|%d", e.key, start)
+		g, ok := groups[k]
+		if !ok {
+			g = oracleGroup{min: math.Inf(1), max: math.Inf(-1)}
+		}
+		g.n++
+		if !e.vNull {
+			g.sum += e.v
+			g.sumN++
+		}
+		g.min = math.Min(g.min, e.d)
+		g.max = math.Max(g.max, e.d)
+		groups[k] = g
+	}
+	return groups, late
+}
+
+func runJob(t *testing.T, p *planner.Physical, src Source) (*collectSink, *collectErrors, Stats) {
+	t.Helper()
+	sink, errs := &collectSink{}, &collectErrors{}
+	j, err := NewJob(p, src, sink, errs, JobOptions{SourceName: "s", IdleTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return sink, errs, j.Stats()
+}
+
+func genEvents(rng *rand.Rand, n int, splits []string, disorder int64, lateEvery int) []event {
+	clock := map[string]int64{}
+	out := make([]event, 0, n)
+	for i := range n {
+		sp := splits[rng.IntN(len(splits))]
+		clock[sp] += rng.Int64N(20)
+		ts := 1_767_225_600_000 + clock[sp] - rng.Int64N(disorder+1)
+		if lateEvery > 0 && i%lateEvery == lateEvery-1 {
+			ts -= 5_000 + rng.Int64N(5_000)
+		}
+		out = append(out, event{split: sp, key: fmt.Sprintf("k%d", rng.IntN(13)), v: rng.Int64N(1000) - 300,
+			vNull: rng.IntN(17) == 0, d: float64(rng.IntN(100000)) / 4, ts: ts})
+	}
+	return out
+}
+
+// TestWindowAggregateMatchesOracle runs one split with late rows (so lateness is
+// decided the same way however batches are cut) against a brute-force oracle.
+func TestWindowAggregateMatchesOracle(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		splits  []string
+		late    int
+		workers int
+	}{
+		{"one split with late rows", []string{"s0"}, 97, 2},
+		{"four splits in order", []string{"s0", "s1", "s2", "s3"}, 0, 3},
+		{"one worker", []string{"s0"}, 53, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(1, uint64(len(tc.name))))
+			events := genEvents(rng, 30_000, tc.splits, 400, tc.late)
+			src := newMemSource(t, events, rng, mem)
+			// The order the job sees: batches as the source interleaves them.
+			var order []event
+			idx := map[string]int{}
+			bySplit := map[string][]event{}
+			for _, e := range events {
+				bySplit[e.split] = append(bySplit[e.split], e)
+			}
+			for _, b := range src.batches {
+				n := int(b.Record.NumRows())
+				order = append(order, bySplit[b.Split][idx[b.Split]:idx[b.Split]+n]...)
+				idx[b.Split] += n
+			}
+			size, delay := int64(1000), int64(500)
+			want, wantLate := oracle(events, order, size, delay)
+			p := aggPlan(time.Second, 500*time.Millisecond, tc.workers)
+			sink, errs, st := runJob(t, p, src)
+			if tc.late == 0 && wantLate != 0 {
+				t.Fatalf("generator produced %d late rows in an in-order case", wantLate)
+			}
+			if int(st.LateRows) != wantLate || len(errs.errs) != wantLate {
+				t.Fatalf("late rows: job %d (%d error records), oracle %d", st.LateRows, len(errs.errs), wantLate)
+			}
+			for _, e := range errs.errs {
+				if e.Kind != ErrorLate || e.Split == "" || len(e.Raw) == 0 {
+					t.Fatalf("bad late error record %+v", e)
+				}
+			}
+			if len(sink.rows) != len(want) {
+				t.Fatalf("job emitted %d groups, oracle %d", len(sink.rows), len(want))
+			}
+			prevStart := ""
+			for _, r := range sink.rows {
+				start, err := time.Parse("2006-01-02 15:04:05.999Z", r[1])
+				if err != nil {
+					start, err = time.Parse(time.RFC3339Nano, r[1])
+				}
+				if err != nil {
+					t.Fatalf("window_start %q: %v", r[1], err)
+				}
+				if r[1] < prevStart {
+					t.Fatalf("windows out of order: %s after %s", r[1], prevStart)
+				}
+				prevStart = r[1]
+				k := fmt.Sprintf("%s|%d", r[0], start.UnixMilli())
+				g, ok := want[k]
+				if !ok {
+					t.Fatalf("job emitted group %s that the oracle does not have", k)
+				}
+				delete(want, k)
+				got := fmt.Sprintf("%s %s %s %s", r[3], r[4], r[5], r[6])
+				sum := "(null)"
+				if g.sumN > 0 {
+					sum = fmt.Sprint(g.sum)
+				}
+				exp := fmt.Sprintf("%d %s %s %s", g.n, sum, fmtFloat(g.min), fmtFloat(g.max))
+				if got != exp {
+					t.Fatalf("group %s: got %s, oracle %s", k, got, exp)
+				}
+				if g.sumN > 0 {
+					var avg float64
+					fmt.Sscan(r[7], &avg)
+					if wantAvg := float64(g.sum) / float64(g.sumN); math.Abs(avg-wantAvg) > 1e-9*math.Max(1, math.Abs(wantAvg)) {
+						t.Fatalf("group %s: avg %v, oracle %v", k, avg, wantAvg)
+					}
+				}
+			}
+			if len(want) != 0 {
+				t.Fatalf("%d oracle groups never emitted", len(want))
+			}
+		})
+	}
+}
+
+func fmtFloat(f float64) string {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Append(f)
+	a := b.NewFloat64Array()
+	defer a.Release()
+	return a.ValueStr(0)
+}
+
+// TestWatermarkWaitsForListedSplits checks that a split read after another
+// does not find its windows closed.
+func TestWatermarkWaitsForListedSplits(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	base := int64(1_767_225_600_000)
+	var a, b []event
+	for i := range 100 {
+		a = append(a, event{split: "a", key: "x", v: 1, d: 1, ts: base + int64(i)*100})
+		b = append(b, event{split: "b", key: "x", v: 1, d: 1, ts: base + int64(i)*100})
+	}
+	src := &memSource{splits: []string{"a", "b"}, batches: []SourceBatch{
+		{Split: "a", Record: buildRecord(a, mem)}, {Split: "b", Record: buildRecord(b, mem)},
+	}}
+	_, errs, st := runJob(t, aggPlan(time.Second, 0, 2), src)
+	if st.LateRows != 0 {
+		t.Fatalf("%d rows of split b were late because split a ran ahead: %v", st.LateRows, errs.errs[0].Reason)
+	}
+	if st.RowsOut != 10 {
+		t.Fatalf("emitted %d windows, want 10", st.RowsOut)
+	}
+}
+
+func TestSortedOutputAndLimit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(3, 4))
+	events := genEvents(rng, 5000, []string{"s0"}, 0, 0)
+	src := newMemSource(t, events, rng, mem)
+	p := aggPlan(time.Second, 0, 2)
+	p.Limit = 7
+	sink, _, _ := runJob(t, p, src)
+	src.Close()
+	if len(sink.rows) != 7 {
+		t.Fatalf("LIMIT 7 gave %d rows", len(sink.rows))
+	}
+	keys := make([]string, len(sink.rows))
+	for i, r := range sink.rows {
+		keys[i] = r[1] + "|" + r[0]
+	}
+	if !sort.StringsAreSorted(keys) {
+		t.Fatalf("rows not in (window_start, key) order: %v", keys)
+	}
+}

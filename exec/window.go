@@ -1,0 +1,208 @@
+package exec
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/eddy-streams/eddy/planner"
+	"github.com/eddy-streams/eddy/sql/types"
+)
+
+// aggSpec is what an aggregation worker needs to build window tables.
+type aggSpec struct {
+	stage     *planner.AggregateStage
+	keyStores []func() keyStore
+	aggStates []func() aggState
+	schema    *arrow.Schema // AggSchema in Arrow
+}
+
+func newAggSpec(stage *planner.AggregateStage) (*aggSpec, error) {
+	s := &aggSpec{stage: stage, schema: stage.AggSchema.Arrow()}
+	for i, k := range stage.KeyExprs {
+		f, err := newKeyStore(k.Type())
+		if err != nil {
+			return nil, fmt.Errorf("GROUP BY %s: %w", stage.KeyNames[i], err)
+		}
+		s.keyStores = append(s.keyStores, f)
+	}
+	for _, a := range stage.Aggs {
+		argT := types.NullType
+		if a.Arg != nil {
+			argT = a.Arg.Type()
+		}
+		f, err := newAggState(a.Fn, a.Distinct, argT, a.T)
+		if err != nil {
+			return nil, err
+		}
+		s.aggStates = append(s.aggStates, f)
+	}
+	return s, nil
+}
+
+// windowTable is the state of one window instance: its groups, their keys and
+// aggregate states. Group lookup chains groups of equal hash.
+type windowTable struct {
+	start, end int64
+	heads      map[uint64]int32
+	next       []int32
+	hashes     []uint64
+	keys       []keyStore
+	aggs       []aggState
+	n          int32
+	// scratch for one chunk
+	rows, gids []int32
+}
+
+func (s *aggSpec) newTable(start, end int64) *windowTable {
+	t := &windowTable{start: start, end: end, heads: map[uint64]int32{}}
+	for _, f := range s.keyStores {
+		t.keys = append(t.keys, f())
+	}
+	for _, f := range s.aggStates {
+		t.aggs = append(t.aggs, f())
+	}
+	return t
+}
+
+// group returns the id of the row's group, creating it when new.
+func (t *windowTable) group(keyArrs []arrow.Array, row int, h uint64) int32 {
+	g, ok := t.heads[h]
+	for ok && g >= 0 {
+		if t.hashes[g] == h && t.keysEqual(keyArrs, row, g) {
+			return g
+		}
+		g = t.next[g]
+	}
+	g = t.n
+	t.n++
+	prev, had := t.heads[h]
+	if !had {
+		prev = -1
+	}
+	t.next = append(t.next, prev)
+	t.heads[h] = g
+	t.hashes = append(t.hashes, h)
+	for i, k := range t.keys {
+		k.add(keyArrs[i], row)
+	}
+	for _, a := range t.aggs {
+		a.addGroup()
+	}
+	return g
+}
+
+func (t *windowTable) keysEqual(keyArrs []arrow.Array, row int, g int32) bool {
+	for i, k := range t.keys {
+		if !k.equal(keyArrs[i], row, g) {
+			return false
+		}
+	}
+	return true
+}
+
+// build returns the window's rows in AggSchema, ordered by key, and the messages
+// of aggregates that failed (overflow).
+func (t *windowTable) build(s *aggSpec, mem memory.Allocator) (arrow.RecordBatch, []string) {
+	cols := make([]arrow.Array, 0, len(t.keys)+2+len(t.aggs))
+	for _, k := range t.keys {
+		cols = append(cols, k.build(mem))
+	}
+	cols = append(cols, constTimestamp(t.start, int(t.n), mem), constTimestamp(t.end, int(t.n), mem))
+	var errs []string
+	for _, a := range t.aggs {
+		arr, e := a.build(mem)
+		cols = append(cols, arr)
+		errs = append(errs, e...)
+	}
+	rec := array.NewRecordBatch(s.schema, cols, int64(t.n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, errs
+}
+
+func constTimestamp(v int64, n int, mem memory.Allocator) arrow.Array {
+	b := array.NewTimestampBuilder(mem, arrow.FixedWidthTypes.Timestamp_ms.(*arrow.TimestampType))
+	defer b.Release()
+	b.Reserve(n)
+	for range n {
+		b.UnsafeAppend(arrow.Timestamp(v))
+	}
+	return b.NewArray()
+}
+
+// aggChunk is one batch's contribution to a worker: the evaluated key, time and
+// argument columns of the whole batch (shared by every worker, read-only) and
+// the rows this worker owns.
+type aggChunk struct {
+	keys   []arrow.Array
+	args   []arrow.Array // nil entries for COUNT(*)
+	starts []int64       // window start of each row of the batch
+	hashes []uint64      // key hash of each row of the batch
+	rows   []int32       // rows of this worker, in batch order
+	done   func()        // releases the shared columns once every worker is done
+}
+
+// windowAggregator is one worker's windows.
+type windowAggregator struct {
+	spec   *aggSpec
+	size   int64
+	tables map[int64]*windowTable
+}
+
+func newWindowAggregator(spec *aggSpec) *windowAggregator {
+	return &windowAggregator{spec: spec, size: spec.stage.Window.Size.Milliseconds(), tables: map[int64]*windowTable{}}
+}
+
+func (w *windowAggregator) add(c *aggChunk) {
+	var last *windowTable
+	var touched []*windowTable
+	for _, r := range c.rows {
+		start := c.starts[r]
+		if last == nil || last.start != start {
+			last = w.tables[start]
+			if last == nil {
+				last = w.spec.newTable(start, start+w.size)
+				w.tables[start] = last
+			}
+			if len(last.rows) == 0 {
+				touched = append(touched, last)
+			}
+		}
+		g := last.group(c.keys, int(r), c.hashes[r])
+		last.rows = append(last.rows, r)
+		last.gids = append(last.gids, g)
+	}
+	for _, t := range touched {
+		for i, a := range t.aggs {
+			a.update(c.args[i], t.rows, t.gids)
+		}
+		t.rows, t.gids = t.rows[:0], t.gids[:0]
+	}
+}
+
+// fire removes and returns, in window order, every window whose end is at or
+// before the watermark: watermark w means no row with time < w can still come...
+// precisely, a window [start, end) fires when end-1 <= w.
+func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.RecordBatch, []string) {
+	var due []*windowTable
+	for start, t := range w.tables {
+		if t.end-1 <= watermark {
+			due = append(due, t)
+			delete(w.tables, start)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool { return due[i].start < due[j].start })
+	var out []arrow.RecordBatch
+	var errs []string
+	for _, t := range due {
+		rec, e := t.build(w.spec, mem)
+		out = append(out, rec)
+		errs = append(errs, e...)
+	}
+	return out, errs
+}
