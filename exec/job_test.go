@@ -149,7 +149,9 @@ func (c *collectErrors) WriteErrors(_ context.Context, errs []ErrorRecord) error
 // aggPlan builds: SELECT k, window_start, window_end, COUNT(*), SUM(v), MIN(d), MAX(d), AVG(v)
 // FROM s GROUP BY k, TUMBLE(ts, size) with a watermark delay.
 func aggPlan(size, delay time.Duration, workers int) *planner.Physical {
-	col := func(i int) *expr.Column { return &expr.Column{Index: i, Name: scanSchema[i].Name, T: scanSchema[i].Type} }
+	col := func(i int) *expr.Column {
+		return &expr.Column{Index: i, Name: scanSchema[i].Name, T: scanSchema[i].Type}
+	}
 	q := &sql.Query{
 		Input:      scanSchema,
 		Window:     &sql.Window{Kind: sql.Tumble, Size: size},
