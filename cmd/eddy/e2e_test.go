@@ -561,15 +561,13 @@ func TestSecondWriterGetsLockError(t *testing.T) {
 	}
 	defer cmd.Wait()
 	defer stdin.Close()
-	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(c.dataDir, "LOCK")); return err == nil })
-	deadline := time.Now().Add(10 * time.Second)
-	var r result
-	for time.Now().Before(deadline) {
-		if r = c.run(nil, "streams", "create", "t", "--shards", "1"); r.code != 0 {
-			break
-		}
-		c.ok(nil, "streams", "delete", "t") // the put had not taken the lock yet
-	}
+	// The lock file names its holder's pid once the put holds it.
+	pid := fmt.Sprint(cmd.Process.Pid)
+	waitFor(t, func() bool {
+		b, _ := os.ReadFile(filepath.Join(c.dataDir, "LOCK"))
+		return strings.TrimSpace(string(b)) == pid
+	})
+	r := c.run(nil, "streams", "create", "t", "--shards", "1")
 	if r.code != 1 || !strings.Contains(r.stderr, "in use by another eddy process") {
 		t.Fatalf("second writer: exit %d stderr %q; want a lock error", r.code, r.stderr)
 	}
