@@ -1,0 +1,20 @@
+// Package kinesis owns eddy's Kinesis connector: the source that reads a stream
+// into decoded Arrow batches (exec.Source) and the sinks that write result rows
+// and error records into a stream (exec.Sink, exec.ErrorSink). This file set
+// works over the embedded store (connectors/streamstore); a client of real
+// Kinesis endpoints fits behind the same types.
+//
+// The source reads every shard, parents to their end before children, and picks
+// up the children a reshard creates. It hands the runtime one SourceBatch per run
+// of records of one shard, decoded by a connectors/format Decoder with the
+// query's projection; records that do not decode travel in the batch's Errors
+// and never stop it. Position is the last sequence number of the run, SplitDone
+// marks a closed shard read to its end, and a shard with nothing new sends a
+// heartbeat (no Record, Arrival = now) at most every PollInterval.
+//
+// WITH options of a kinesis stream: stream (required), format (json or csv),
+// start (trim_horizon, the default, latest or timestamp), start_timestamp (RFC
+// 3339; implies start = 'timestamp'), and the options of the format (see
+// format.DecoderOptions). Of a kinesis sink: stream (required), partition_key (a
+// column), format (json only).
+package kinesis

@@ -1,0 +1,156 @@
+package kinesis
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eddy-streams/eddy/connectors/format"
+	"github.com/eddy-streams/eddy/sql/types"
+)
+
+// Source WITH options.
+const (
+	OptConnector      = "connector"       // 'kinesis'
+	OptStream         = "stream"          // the stream's name in the store (required)
+	OptFormat         = "format"          // json (default) or csv
+	OptStart          = "start"           // trim_horizon (default), latest, timestamp
+	OptStartTimestamp = "start_timestamp" // RFC 3339, with start = 'timestamp' (implies it)
+	OptPartitionKey   = "partition_key"   // sink: the column whose value is the partition key
+)
+
+// Start positions.
+const (
+	StartTrimHorizon = "trim_horizon"
+	StartLatest      = "latest"
+	StartTimestamp   = "timestamp"
+)
+
+// SourceOptions lists the options a kinesis source accepts besides those of
+// its format (format.DecoderOptions).
+func SourceOptions() []string {
+	return []string{OptConnector, OptFormat, OptStart, OptStartTimestamp, OptStream}
+}
+
+// SinkOptions lists the options a kinesis sink accepts.
+func SinkOptions() []string {
+	return []string{OptConnector, OptFormat, OptPartitionKey, OptStream}
+}
+
+// SourceConfigFromOptions checks a stream's WITH options and builds the
+// source's configuration: the store stream, the start position and the
+// decoder of its format over cols (with per-column JSON paths, may be nil).
+// name is the SQL stream's name, for error records. An unknown or bad option
+// is an error that names it. The caller sets Columns, Rowtime, Bounded and the
+// batch limits.
+func SourceConfigFromOptions(name string, cols types.Schema, paths []string, with map[string]string) (SourceConfig, error) {
+	cfg := SourceConfig{Name: name}
+	formatName := "json"
+	if v, ok := lookup(with, OptFormat); ok {
+		formatName = strings.ToLower(strings.TrimSpace(v))
+		if format.DecoderOptions(formatName) == nil {
+			return cfg, fmt.Errorf("stream %s: option format = %q: kinesis streams are read as %s", name, v, strings.Join(format.DecoderFormats(), " or "))
+		}
+	}
+	valid := append(SourceOptions(), format.DecoderOptions(formatName)...)
+	slices.Sort(valid)
+	formatOpts := map[string]string{}
+	for k, v := range with {
+		lk := strings.ToLower(k)
+		switch {
+		case slices.Contains(SourceOptions(), lk):
+		case slices.Contains(valid, lk):
+			formatOpts[lk] = v
+		default:
+			return cfg, fmt.Errorf("stream %s: unknown option %q for a kinesis stream in %s format; valid options are %s", name, k, formatName, strings.Join(valid, ", "))
+		}
+	}
+	if v, ok := lookup(with, OptConnector); ok && !strings.EqualFold(strings.TrimSpace(v), "kinesis") {
+		return cfg, fmt.Errorf("stream %s: option connector = %q, not 'kinesis'", name, v)
+	}
+	v, ok := lookup(with, OptStream)
+	if !ok || strings.TrimSpace(v) == "" {
+		return cfg, fmt.Errorf("stream %s: option stream is required: the name of the stream to read (eddy streams list shows them)", name)
+	}
+	cfg.Stream = strings.TrimSpace(v)
+	start, err := parseStart(with)
+	if err != nil {
+		return cfg, fmt.Errorf("stream %s: %w", name, err)
+	}
+	cfg.Start = start
+	dec, err := format.NewDecoder(formatName, cols, paths, formatOpts)
+	if err != nil {
+		return cfg, fmt.Errorf("stream %s: %w", name, err)
+	}
+	cfg.Decoder = dec
+	return cfg, nil
+}
+
+// parseStart reads start and start_timestamp.
+func parseStart(with map[string]string) (Start, error) {
+	st := Start{Kind: StartTrimHorizon}
+	ts, hasTS := lookup(with, OptStartTimestamp)
+	if v, ok := lookup(with, OptStart); ok {
+		switch k := strings.ToLower(strings.TrimSpace(v)); k {
+		case StartTrimHorizon, StartLatest, StartTimestamp:
+			st.Kind = k
+		case "at_timestamp":
+			st.Kind = StartTimestamp
+		default:
+			return st, fmt.Errorf("option start = %q: must be trim_horizon, latest or timestamp", v)
+		}
+	} else if hasTS {
+		st.Kind = StartTimestamp
+	}
+	switch {
+	case st.Kind == StartTimestamp && !hasTS:
+		return st, fmt.Errorf("option start = 'timestamp' needs option start_timestamp, an RFC 3339 time such as '2026-01-02T15:04:05Z'")
+	case st.Kind != StartTimestamp && hasTS:
+		return st, fmt.Errorf("option start_timestamp applies only with start = 'timestamp', not %q", st.Kind)
+	case hasTS:
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ts))
+		if err != nil {
+			return st, fmt.Errorf("option start_timestamp = %q: not an RFC 3339 time such as '2026-01-02T15:04:05Z'", ts)
+		}
+		st.Timestamp = t
+	}
+	return st, nil
+}
+
+// SinkConfigFromOptions checks a sink's WITH options for rows of schema.
+func SinkConfigFromOptions(name string, schema types.Schema, with map[string]string) (SinkConfig, error) {
+	cfg := SinkConfig{Name: name, Schema: schema}
+	for k := range with {
+		if !slices.Contains(SinkOptions(), strings.ToLower(k)) {
+			return cfg, fmt.Errorf("sink %s: unknown option %q for a kinesis sink; valid options are %s", name, k, strings.Join(SinkOptions(), ", "))
+		}
+	}
+	if v, ok := lookup(with, OptConnector); ok && !strings.EqualFold(strings.TrimSpace(v), "kinesis") {
+		return cfg, fmt.Errorf("sink %s: option connector = %q, not 'kinesis'", name, v)
+	}
+	if v, ok := lookup(with, OptFormat); ok && !strings.EqualFold(strings.TrimSpace(v), "json") {
+		return cfg, fmt.Errorf("sink %s: option format = %q: a kinesis sink writes json", name, v)
+	}
+	v, ok := lookup(with, OptStream)
+	if !ok || strings.TrimSpace(v) == "" {
+		return cfg, fmt.Errorf("sink %s: option stream is required: the name of the stream to write", name)
+	}
+	cfg.Stream = strings.TrimSpace(v)
+	if v, ok := lookup(with, OptPartitionKey); ok {
+		cfg.PartitionKey = strings.TrimSpace(v)
+	}
+	return cfg, nil
+}
+
+func lookup(with map[string]string, key string) (string, bool) {
+	if v, ok := with[key]; ok {
+		return v, true
+	}
+	for k, v := range with {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return "", false
+}
