@@ -74,3 +74,36 @@ func BenchmarkScanJSONRaw(b *testing.B) {
 	}
 	benchDecodeSchema(b, raw, nil)
 }
+
+// BenchmarkDecodeCSV decodes the same six fields as CSV rows.
+func BenchmarkDecodeCSV(b *testing.B) {
+	dec, err := NewDecoder("csv", benchSchema, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd, err := dec.Project(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rd.Release()
+	events := make([][]byte, 1024)
+	size := 0
+	for i := range events {
+		events[i] = fmt.Appendf(nil, `%s,%d.%02d,%d,2026-03-01T12:%02d:%02d.%03dZ,%s,%d.%04d`,
+			[]string{"AAPL", "MSFT", "AMZN", "GOOG"}[i%4], 100+i%900, i%100, 1+i%5000, i/60%60, i%60, i%1000, []string{"BUY", "SELL"}[i%2], 1000+i, i%10000)
+		size += len(events[i])
+	}
+	b.SetBytes(int64(size / len(events)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := rd.Append(events[i%len(events)]); err != nil {
+			b.Fatal(err)
+		}
+		if rd.Len() == 8192 {
+			for _, a := range rd.NewArrays() {
+				a.Release()
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -188,3 +188,29 @@ func TestAppendErrorRecord(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestAppendText(t *testing.T) {
+	rec := buildRecord(t, encSchema[:7], [][]any{
+		{true, int64(-7), 0.25, dec(t, "-1250"), "AAPL", ms(t, "2026-01-02T15:04:05.123Z"), `{"a":1}`},
+		{nil, nil, nil, nil, nil, nil, nil},
+	})
+	defer rec.Release()
+	want := []string{"true", "-7", "0.25", "-12.50", "AAPL", "2026-01-02T15:04:05.123Z", `{"a":1}`}
+	for k, w := range want {
+		if got := string(AppendText(nil, rec.Column(k), 0)); got != w {
+			t.Errorf("column %d: %q, want %q", k, got, w)
+		}
+		if got := AppendText([]byte("x"), rec.Column(k), 1); string(got) != "x" {
+			t.Errorf("column %d NULL: %q", k, got)
+		}
+	}
+}
+
+func TestLongValuesInErrors(t *testing.T) {
+	long := strings.Repeat("é", 100)
+	_, errs := decodeAll(t, "json", types.Schema{{Name: "n", Type: types.BigIntType}}, nil, nil, `{"n":"`+long+`"}`)
+	want := `column n: value "` + strings.Repeat("é", 32) + `"… is not a BIGINT`
+	if errs[0] == nil || errs[0].Error() != want {
+		t.Errorf("error %v, want %s", errs[0], want)
+	}
+}

@@ -284,3 +284,16 @@ func TestSinkToSource(t *testing.T) {
 		t.Fatalf("%d rows read back", n)
 	}
 }
+
+func TestTruncateKey(t *testing.T) {
+	long := strings.Repeat("日", 300)
+	if got := truncateKey(long); got != strings.Repeat("日", 256) {
+		t.Errorf("long key: %d runes", len([]rune(got)))
+	}
+	if got := truncateKey("a\xffb"); got != "a\uFFFDb" {
+		t.Errorf("invalid UTF-8: %q", got)
+	}
+	if got := truncateKey("short"); got != "short" {
+		t.Errorf("short: %q", got)
+	}
+}
