@@ -137,6 +137,7 @@ func (r *csvRows) Append(rec []byte) (bool, error) {
 	if r.d.header && r.isHeader(rec) {
 		return false, nil
 	}
+	r.begin()
 	for k, ci := range r.needed {
 		if err := r.convert(k, rec, r.fields[ci]); err != nil {
 			r.rollback()

@@ -555,3 +555,27 @@ func TestCSVLineBreaks(t *testing.T) {
 		t.Errorf("quoted CR LF: %v", errs[2])
 	}
 }
+
+// After Release a RowDecoder starts afresh and still knows its columns.
+func TestReleaseThenReuse(t *testing.T) {
+	schema := types.Schema{{Name: "d", Type: types.DecimalType(6, 2)}, {Name: "s", Type: types.VarcharType}}
+	d, _ := NewDecoder("json", schema, nil, nil)
+	rd, _ := d.Project(nil)
+	rd.Append([]byte(`{"d":1.5,"s":"a"}`))
+	rd.Release()
+	if rd.Len() != 0 {
+		t.Fatalf("Len %d after Release", rd.Len())
+	}
+	if _, err := rd.Append([]byte(`{"d":2.25,"s":"b"}`)); err != nil {
+		t.Fatal(err)
+	}
+	arrs := rd.NewArrays()
+	defer releaseAll(arrs)
+	if rows := rowsOf(arrs); len(rows) != 1 || !sameRow(rows[0], []any{dec(t, "225"), "b"}) {
+		t.Fatalf("rows %v", rows)
+	}
+	// An empty batch has valid, empty arrays.
+	empty := rd.NewArrays()
+	defer releaseAll(empty)
+	checkArrays(t, empty, 0)
+}

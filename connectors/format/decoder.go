@@ -135,6 +135,28 @@ type column struct {
 	d128  []decimal128.Num
 	offs  []int32 // VARCHAR, JSON: n+1 offsets into data
 	data  []byte
+	// hintData is the string bytes of the last batch, to size the next.
+	hintData int
+}
+
+// prepare sizes an empty column for rows like the last batch's. Buffers are
+// allocated when a batch starts, not when one is handed over, so an idle
+// reader (one per shard) holds no memory.
+func (c *column) prepare(rows int) {
+	c.valid = make([]byte, 0, (rows+7)/8)
+	switch c.col.Type.Kind {
+	case types.Boolean:
+		c.bits = make([]byte, 0, (rows+7)/8)
+	case types.BigInt, types.Timestamp:
+		c.i64 = make([]int64, 0, rows)
+	case types.Double:
+		c.f64 = make([]float64, 0, rows)
+	case types.Decimal:
+		c.d128 = make([]decimal128.Num, 0, rows)
+	case types.Varchar, types.JSON:
+		c.offs = append(make([]int32, 0, rows+1), 0)
+		c.data = make([]byte, 0, c.hintData)
+	}
 }
 
 // maxStringBytes bounds a batch's string data (Arrow String offsets are int32).
@@ -145,12 +167,25 @@ type rowSet struct {
 	schema types.Schema
 	cols   []column
 	n      int
+	hint   int  // rows of the last batch
+	fresh  bool // the columns have no buffers yet
+}
+
+// begin readies the columns for a record; only the first record of a batch
+// has work to do.
+func (rs *rowSet) begin() {
+	if rs.fresh {
+		rs.fresh = false
+		for i := range rs.cols {
+			rs.cols[i].prepare(max(rs.hint, 64))
+		}
+	}
 }
 
 func newRowSet(schema types.Schema) rowSet {
-	rs := rowSet{schema: schema, cols: make([]column, len(schema))}
+	rs := rowSet{schema: schema, cols: make([]column, len(schema)), fresh: true}
 	for i, c := range schema {
-		rs.cols[i] = column{col: c, offs: []int32{0}}
+		rs.cols[i] = column{col: c}
 		if c.Type.Kind == types.Decimal {
 			rs.cols[i].dec = newDecimalSpec(c.Type.Precision, c.Type.Scale)
 		}
@@ -263,22 +298,22 @@ func (c *column) newArray(n int) arrow.Array {
 			bits = append(bits, make([]byte, (n+7)/8-len(bits))...)
 		}
 		buffers = []*memory.Buffer{validBuf, bm(bits)}
-		c.bits = make([]byte, 0, len(c.bits))
+		c.bits = nil
 	case types.BigInt, types.Timestamp:
 		buffers = []*memory.Buffer{validBuf, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.i64[:n]))}
-		c.i64 = make([]int64, 0, cap(c.i64))
+		c.i64 = nil
 	case types.Double:
 		buffers = []*memory.Buffer{validBuf, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(c.f64[:n]))}
-		c.f64 = make([]float64, 0, cap(c.f64))
+		c.f64 = nil
 	case types.Decimal:
 		buffers = []*memory.Buffer{validBuf, memory.NewBufferBytes(arrow.Decimal128Traits.CastToBytes(c.d128[:n]))}
-		c.d128 = make([]decimal128.Num, 0, cap(c.d128))
+		c.d128 = nil
 	case types.Varchar, types.JSON:
 		buffers = []*memory.Buffer{validBuf, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offs[:n+1])), memory.NewBufferBytes(c.data)}
-		c.offs = append(make([]int32, 0, cap(c.offs)), 0)
-		c.data = make([]byte, 0, cap(c.data))
+		c.hintData = len(c.data)
+		c.offs, c.data = nil, nil
 	}
-	c.valid = make([]byte, 0, cap(c.valid))
+	c.valid = nil
 	data := array.NewData(c.col.Type.Arrow(), n, buffers, nil, nulls, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
@@ -286,10 +321,11 @@ func (c *column) newArray(n int) arrow.Array {
 
 func (rs *rowSet) NewArrays() []arrow.Array {
 	out := make([]arrow.Array, len(rs.cols))
+	rs.begin() // a batch of no rows still needs its (empty) buffers
 	for i := range rs.cols {
 		out[i] = rs.cols[i].newArray(rs.n)
 	}
-	rs.n = 0
+	rs.hint, rs.n, rs.fresh = rs.n, 0, true
 	return out
 }
 
@@ -305,9 +341,9 @@ func (rs *rowSet) Size() int {
 
 func (rs *rowSet) Release() {
 	for i := range rs.cols {
-		rs.cols[i] = column{col: rs.cols[i].col, offs: []int32{0}}
+		rs.cols[i] = column{col: rs.cols[i].col, dec: rs.cols[i].dec}
 	}
-	rs.n = 0
+	rs.n, rs.fresh = 0, true
 }
 
 // text appends a text value (a JSON string's content, a CSV field) to column

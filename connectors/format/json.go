@@ -140,6 +140,7 @@ func (r *jsonRows) Append(rec []byte) (bool, error) {
 	for _, c := range r.wholeDoc {
 		r.setSlot(c, start, end, 0, 2)
 	}
+	r.begin()
 	for k := range r.cols {
 		if err := r.convert(k, rec); err != nil {
 			r.rollback()
