@@ -10,7 +10,8 @@
 // query's projection; records that do not decode travel in the batch's Errors
 // and never stop it. Position is the last sequence number of the run, SplitDone
 // marks a closed shard read to its end, and a shard with nothing new sends a
-// heartbeat (no Record, Arrival = now) at most every PollInterval.
+// heartbeat (no Record, Arrival = the store's clock when the source looked) at
+// most every PollInterval.
 //
 // WITH options of a kinesis stream: stream (required), format (json or csv),
 // start (trim_horizon, the default, latest or timestamp), start_timestamp (RFC

@@ -68,6 +68,12 @@ type SourceConfig struct {
 	// Bounded reads every shard that exists at open up to its end as of open,
 	// then Next returns io.EOF. Every split then ends with SplitDone.
 	Bounded bool
+	// Now is the store's clock (the streamstore.Options.Now the store was
+	// opened with), for heartbeats' Arrival and errors' At: an idle heartbeat
+	// promises that later records arrive after it, which holds only on the
+	// clock that stamps arrivals. Default time.Now. Polling and batching
+	// deadlines always run on the wall clock.
+	Now func() time.Time
 }
 
 // SetScanColumns sets Columns and Rowtime from a scan's column indexes into
@@ -146,6 +152,7 @@ type shardState struct {
 	nextPoll    time.Time
 	lastBatch   time.Time // when a batch or heartbeat last left for this shard
 	idle        bool      // the last poll found nothing new
+	lookedAt    time.Time // the store clock when the last poll began
 }
 
 // OpenEmbeddedSource opens a source over cfg.Stream in store. It resolves the
@@ -177,6 +184,9 @@ func OpenEmbeddedSource(store *streamstore.Store, cfg SourceConfig) (*EmbeddedSo
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	probe, err := cfg.Decoder.Project(cfg.Columns)
 	if err != nil {
@@ -452,6 +462,7 @@ func (s *EmbeddedSource) poll(ctx context.Context, st *shardState, now time.Time
 	if limit <= 0 {
 		return nil
 	}
+	st.lookedAt = s.cfg.Now()
 	out, err := s.store.GetRecords(ctx, st.cursor, limit)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -501,7 +512,7 @@ func (s *EmbeddedSource) decode(st *shardState, rec *streamstore.Record, now tim
 			Position: rec.SequenceNumber.String(),
 			Raw:      bytes.Clone(rec.Data),
 			Reason:   err.Error(),
-			At:       now,
+			At:       st.lookedAt,
 			Rowtime:  rec.ArrivalTime.Truncate(time.Millisecond),
 		})
 		return
@@ -520,15 +531,18 @@ func (s *EmbeddedSource) batch(st *shardState, now time.Time) (exec.SourceBatch,
 		b.Position = st.lastSeq.String()
 	}
 	if st.consumed == 0 {
+		if st.lookedAt.IsZero() {
+			st.lookedAt = s.cfg.Now()
+		}
 		switch {
 		case st.ended:
 			st.done, s.activeDirty = true, true
 			b.SplitDone = true
-			b.Arrival = now
+			b.Arrival = st.lookedAt
 			st.lastBatch = now
 			return b, true
 		case st.idle && !s.cfg.Bounded && now.Sub(st.lastBatch) >= s.cfg.PollInterval:
-			b.Arrival = now
+			b.Arrival = st.lookedAt
 			st.lastBatch = now
 			return b, true
 		}

@@ -124,6 +124,7 @@ type row struct {
 // collector reads batches and checks the invariants every batch must hold.
 type collector struct {
 	t        *testing.T
+	sizes    []int // rows per batch with a record
 	rows     []row
 	batches  []exec.SourceBatch // without their records
 	errs     []exec.ErrorRecord
@@ -167,6 +168,7 @@ func (c *collector) add(b exec.SourceBatch) {
 			}
 		}
 		c.started[b.Split] = true
+		c.sizes = append(c.sizes, int(rec.NumRows()))
 		rec.Release()
 		b.Record = nil
 	}
@@ -265,7 +267,20 @@ func TestBoundedReadsEveryShard(t *testing.T) {
 			t.Fatalf("rowtime %v", time.UnixMilli(ms))
 		}
 	}
-	// Batches respect MaxRows, and positions are sequence numbers of the split.
+	// Batches respect MaxRows and fill up when records are waiting.
+	full := 0
+	for _, n := range c.sizes {
+		if n > 500 {
+			t.Fatalf("a batch of %d rows; MaxRows is 500", n)
+		}
+		if n == 500 {
+			full++
+		}
+	}
+	if full < 4 {
+		t.Errorf("only %d full batches of 3000 rows in 4 shards: %v", full, c.sizes)
+	}
+	// Positions are sequence numbers of the split.
 	for _, b := range c.batches {
 		if b.Position != "" {
 			seq, err := streamstore.ParseSequenceNumber(b.Position)
@@ -691,5 +706,40 @@ func TestSourceOptions(t *testing.T) {
 	}
 	if _, err := OpenEmbeddedSource(s, SourceConfig{Name: "t", Stream: "trades", Decoder: jsonDecoder(t, tradeCols), Columns: []int{7}}); err == nil {
 		t.Error("bad projection accepted")
+	}
+}
+
+// Heartbeats and errors are stamped with the store's clock, the clock of
+// arrival times, so an injected clock keeps ROWTIME and idleness consistent.
+func TestHeartbeatUsesStoreClock(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	opts := streamstore.DefaultOptions()
+	opts.Now = clk.Now
+	s := openStore(t, t.TempDir(), opts)
+	if err := s.CreateStream("trades", 1); err != nil {
+		t.Fatal(err)
+	}
+	s.PutRecord(context.Background(), "trades", streamstore.PutEntry{PartitionKey: "k", Data: []byte("bad")})
+	src := openSource(t, s, SourceConfig{Now: clk.Now, PollInterval: time.Millisecond, MaxDelay: time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sawError, sawBeat := false, false
+	for !sawError || !sawBeat {
+		b, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b.Errors {
+			sawError = true
+			if !e.At.Equal(clk.Now()) || !e.Rowtime.Equal(clk.Now()) {
+				t.Fatalf("error at %v rowtime %v, want the store clock %v", e.At, e.Rowtime, clk.Now())
+			}
+		}
+		if len(b.Errors) == 0 && b.Record == nil {
+			sawBeat = true
+			if !b.Arrival.Equal(clk.Now()) {
+				t.Fatalf("heartbeat arrival %v, want the store clock %v", b.Arrival, clk.Now())
+			}
+		}
 	}
 }
