@@ -53,10 +53,16 @@ func NewTradeGenerator(seed uint64, start time.Time) *TradeGenerator {
 	return g
 }
 
-// Next returns the next trade.
+// Next returns the next trade, its event time Step later on average.
 func (g *TradeGenerator) Next() Trade {
+	return g.NextAt(g.clock.Add(time.Duration(g.rng.Int64N(int64(2*g.Step) + 1))))
+}
+
+// NextAt returns a trade whose event time is at (less up to Disorder), for
+// generators that follow the wall clock.
+func (g *TradeGenerator) NextAt(at time.Time) Trade {
 	g.n++
-	g.clock = g.clock.Add(time.Duration(g.rng.Int64N(int64(2*g.Step) + 1)))
+	g.clock = at
 	t := &g.tickers[g.rng.IntN(len(g.tickers))]
 	t.level *= math.Exp(g.rng.NormFloat64() * t.vol)
 	price := t.level * (1 + g.rng.NormFloat64()*0.0005)

@@ -21,7 +21,7 @@ type getFlags struct {
 	follow bool
 }
 
-func (a *app) getCommand() *cobra.Command {
+func (a *invocation) getCommand() *cobra.Command {
 	var f getFlags
 	cmd := &cobra.Command{
 		Use:   "get NAME [--shard ID] [--from POSITION] [--limit N] [--follow]",
@@ -105,7 +105,7 @@ type recordJSON struct {
 	Encoding                    string `json:"encoding,omitempty"`
 }
 
-func (a *app) get(cmd *cobra.Command, st *streamstore.Store, name string, from streamstore.StartingPosition, f getFlags) error {
+func (a *invocation) get(cmd *cobra.Command, st *streamstore.Store, name string, from streamstore.StartingPosition, f getFlags) error {
 	r, err := st.NewStreamReader(name, streamstore.ReadOptions{Shard: f.shard, From: from, Follow: f.follow})
 	if err != nil {
 		return err

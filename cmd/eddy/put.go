@@ -29,7 +29,7 @@ type putFlags struct {
 	asJSON            bool
 }
 
-func (a *app) putCommand() *cobra.Command {
+func (a *invocation) putCommand() *cobra.Command {
 	var f putFlags
 	cmd := &cobra.Command{
 		Use:   "put NAME [--partition-key K | --partition-key-field FIELD]",
@@ -78,7 +78,7 @@ type putSummary struct {
 	PerShard     map[string]int `json:"perShard"`
 }
 
-func (a *app) put(cmd *cobra.Command, st *streamstore.Store, name string, f putFlags) error {
+func (a *invocation) put(cmd *cobra.Command, st *streamstore.Store, name string, f putFlags) error {
 	if _, err := st.DescribeStream(name); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (a *app) put(cmd *cobra.Command, st *streamstore.Store, name string, f putF
 	return a.printPutSummary(sum, f.asJSON)
 }
 
-func (a *app) printPutSummary(sum putSummary, asJSON bool) error {
+func (a *invocation) printPutSummary(sum putSummary, asJSON bool) error {
 	if asJSON {
 		return writeJSON(a.stdout, sum)
 	}
@@ -199,7 +199,7 @@ func (a *app) printPutSummary(sum putSummary, asJSON bool) error {
 }
 
 // keyFunc returns how put derives a record's partition key from its line.
-func (a *app) keyFunc(f putFlags) func(line []byte, lineNo int) (string, error) {
+func (a *invocation) keyFunc(f putFlags) func(line []byte, lineNo int) (string, error) {
 	switch {
 	case f.partitionKey != "":
 		return func([]byte, int) (string, error) { return f.partitionKey, nil }

@@ -14,9 +14,9 @@ import (
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
 
-// app is one invocation of the CLI: its streams, flags and environment. Nothing
+// invocation is one run of the CLI: its streams, flags and environment. Nothing
 // about an invocation lives in package-level variables, so tests run many side by side.
-type app struct {
+type invocation struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -29,7 +29,7 @@ type app struct {
 // run executes the command line args and returns the process exit status:
 // 0 on success, 1 on any error (printed as one line on stderr).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &invocation{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
-func (a *app) rootCommand() *cobra.Command {
+func (a *invocation) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "eddy",
 		Short: "eddy: the Kinesis stack on one machine (streams, delivery, SQL analytics)",
@@ -62,13 +62,14 @@ or AWS account is needed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
-	root.AddCommand(a.streamsCommand(), a.putCommand(), a.getCommand())
+	root.AddCommand(a.streamsCommand(), a.putCommand(), a.getCommand(), a.runCommand(),
+		a.replCommand(), a.demoCommand(), a.benchCommand())
 	return root
 }
 
 // now is the clock of the store. EDDY_NOW (RFC 3339) fixes it, so tests can
 // move time forward across invocations to exercise retention.
-func (a *app) now() (func() time.Time, error) {
+func (a *invocation) now() (func() time.Time, error) {
 	v := a.getenv("EDDY_NOW")
 	if v == "" {
 		return time.Now, nil
@@ -82,7 +83,7 @@ func (a *app) now() (func() time.Time, error) {
 
 // openStore opens the data directory, for writing unless readOnly. Repairs made on
 // open are reported on stderr: a user must hear about dropped bytes.
-func (a *app) openStore(readOnly bool) (*streamstore.Store, error) {
+func (a *invocation) openStore(readOnly bool) (*streamstore.Store, error) {
 	now, err := a.now()
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (a *app) openStore(readOnly bool) (*streamstore.Store, error) {
 	if a.segmentBytes > 0 {
 		opts.SegmentBytes = a.segmentBytes
 	}
-	opts.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.Logger = a.logger()
 	st, err := streamstore.Open(a.dataDir, opts)
 	if err != nil {
 		return nil, err
@@ -101,8 +102,13 @@ func (a *app) openStore(readOnly bool) (*streamstore.Store, error) {
 	return st, nil
 }
 
+// logger reports warnings (repairs, failed error-stream writes) on stderr.
+func (a *invocation) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
 // withStore runs fn on the store opened for writing and closes it.
-func (a *app) withStore(fn func(st *streamstore.Store) error) error {
+func (a *invocation) withStore(fn func(st *streamstore.Store) error) error {
 	st, err := a.openStore(false)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
 
-func (a *app) streamsCommand() *cobra.Command {
+func (a *invocation) streamsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "streams",
 		Short: "Create, inspect, reshard and delete streams",
@@ -22,7 +22,7 @@ func (a *app) streamsCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) streamsCreate() *cobra.Command {
+func (a *invocation) streamsCreate() *cobra.Command {
 	var shards int
 	var ifNotExists bool
 	cmd := &cobra.Command{
@@ -52,7 +52,7 @@ func (a *app) streamsCreate() *cobra.Command {
 	return cmd
 }
 
-func (a *app) streamsList() *cobra.Command {
+func (a *invocation) streamsList() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -145,7 +145,7 @@ func describeJSON(d streamstore.StreamDescription) streamJSON {
 	return out
 }
 
-func (a *app) streamsDescribe() *cobra.Command {
+func (a *invocation) streamsDescribe() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "describe NAME",
@@ -189,7 +189,7 @@ func (a *app) streamsDescribe() *cobra.Command {
 	return cmd
 }
 
-func (a *app) streamsDelete() *cobra.Command {
+func (a *invocation) streamsDelete() *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete a stream and all its records",
@@ -206,7 +206,7 @@ func (a *app) streamsDelete() *cobra.Command {
 	}
 }
 
-func (a *app) streamsSplit() *cobra.Command {
+func (a *invocation) streamsSplit() *cobra.Command {
 	return &cobra.Command{
 		Use:   "split NAME SHARD_ID HASH_KEY",
 		Short: "Split an open shard into two at HASH_KEY (the first hash key of the upper child)",
@@ -219,7 +219,7 @@ func (a *app) streamsSplit() *cobra.Command {
 	}
 }
 
-func (a *app) streamsMerge() *cobra.Command {
+func (a *invocation) streamsMerge() *cobra.Command {
 	return &cobra.Command{
 		Use:   "merge NAME SHARD_ID ADJACENT_SHARD_ID",
 		Short: "Merge two open shards whose hash key ranges are adjacent",
@@ -232,7 +232,7 @@ func (a *app) streamsMerge() *cobra.Command {
 	}
 }
 
-func (a *app) streamsScale() *cobra.Command {
+func (a *invocation) streamsScale() *cobra.Command {
 	var shards int
 	cmd := &cobra.Command{
 		Use:   "scale NAME --shards N",
@@ -255,7 +255,7 @@ func (a *app) streamsScale() *cobra.Command {
 }
 
 // reshard runs a reshard and prints the open shards that result.
-func (a *app) reshard(name string, fn func(st *streamstore.Store) error) error {
+func (a *invocation) reshard(name string, fn func(st *streamstore.Store) error) error {
 	return a.withStore(func(st *streamstore.Store) error {
 		if err := fn(st); err != nil {
 			return err
@@ -275,7 +275,7 @@ func (a *app) reshard(name string, fn func(st *streamstore.Store) error) error {
 	})
 }
 
-func (a *app) streamsRetention() *cobra.Command {
+func (a *invocation) streamsRetention() *cobra.Command {
 	var hours int
 	cmd := &cobra.Command{
 		Use:   "retention NAME --hours H",
