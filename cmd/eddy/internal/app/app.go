@@ -188,6 +188,7 @@ func openSource(env Env, def *sql.CreateStream, plan *planner.Physical, bounded 
 		return nil, err
 	}
 	cfg.Bounded = bounded
+	cfg.Now = env.Now // the store's clock: heartbeats advance ROWTIME watermarks by it
 	src, err := kinesis.OpenEmbeddedSource(env.Store, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", def.Name, err)
