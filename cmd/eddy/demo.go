@@ -55,7 +55,11 @@ application.`,
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&f.duration, "duration", time.Minute, "how long the demo runs")
+	duration := time.Minute
+	if d, err := time.ParseDuration(a.getenv("EDDY_DEMO_DURATION")); err == nil && d > 0 {
+		duration = d // lets the README test run the demo command as written, shorter
+	}
+	cmd.Flags().DurationVar(&f.duration, "duration", duration, "how long the demo runs (env EDDY_DEMO_DURATION)")
 	cmd.Flags().IntVar(&f.rate, "rate", 2000, "trades generated per second")
 	cmd.Flags().BoolVar(&f.printSQL, "print-sql", false, "print the bundled SQL application and exit")
 	return cmd

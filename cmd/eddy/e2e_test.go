@@ -547,11 +547,16 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 	}
 }
 
+// TestSecondWriterGetsLockError checks per-stream write ownership between
+// processes: while one `eddy put s` writes s, other writers of s fail with one
+// line naming the stream and the writer's pid, and other streams are created
+// and written beside it.
 func TestSecondWriterGetsLockError(t *testing.T) {
 	c := newCLI(t)
 	c.ok(nil, "streams", "create", "s", "--shards", "1")
-	// A put that waits on its stdin holds the lock.
-	cmd := exec.Command(eddyBin, "put", "s", "--data-dir", c.dataDir)
+	// A put that waits on its stdin holds s from its first stored batch on:
+	// with --batch-size 1 the second line sends the first.
+	cmd := exec.Command(eddyBin, "put", "s", "--batch-size", "1", "--data-dir", c.dataDir)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -561,26 +566,39 @@ func TestSecondWriterGetsLockError(t *testing.T) {
 	}
 	defer cmd.Wait()
 	defer stdin.Close()
-	// The lock file names its holder's pid once the put holds it.
+	fmt.Fprintln(stdin, "hello")
+	fmt.Fprintln(stdin, "world")
+	// The stream's lock file names its writer's pid once the put holds it.
 	pid := fmt.Sprint(cmd.Process.Pid)
 	waitFor(t, func() bool {
-		b, _ := os.ReadFile(filepath.Join(c.dataDir, "LOCK"))
+		b, _ := os.ReadFile(filepath.Join(c.dataDir, "streams", "s.stream", "LOCK"))
 		return strings.TrimSpace(string(b)) == pid
 	})
-	r := c.run(nil, "streams", "create", "t", "--shards", "1")
-	if r.code != 1 || !strings.Contains(r.stderr, "in use by another eddy process") {
-		t.Fatalf("second writer: exit %d stderr %q; want a lock error", r.code, r.stderr)
+	for _, args := range [][]string{{"put", "s"}, {"streams", "split", "s", "0", "1000"}} {
+		r := c.run([]byte("intruder\n"), args...)
+		msg := strings.TrimSuffix(r.stderr, "\n")
+		if r.code != 1 || strings.Contains(msg, "\n") || !strings.Contains(msg, "stream s is being written by another eddy process (pid "+pid+")") {
+			t.Fatalf("eddy %v beside the writer: exit %d stderr %q; want one line naming stream s and pid %s", args, r.code, r.stderr, pid)
+		}
 	}
-	// Readers work beside the writer.
-	c.ok(nil, "streams", "describe", "s")
-	fmt.Fprintln(stdin, "hello")
+	// Other streams are created and written beside it, and s is read.
+	c.ok(nil, "streams", "create", "t", "--shards", "1")
+	c.ok([]byte("beside\n"), "put", "t")
+	if recs := c.get("t"); len(recs) != 1 || recs[0].Data != "beside" {
+		t.Fatalf("t holds %v", recs)
+	}
+	if recs := c.get("s"); len(recs) != 1 || recs[0].Data != "hello" {
+		t.Fatalf("s holds %v while the put runs; want its first line", recs)
+	}
 	stdin.Close()
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("put: %v", err)
 	}
-	if recs := c.get("s"); len(recs) != 1 || recs[0].Data != "hello" {
+	if recs := c.get("s"); len(recs) != 2 || recs[0].Data != "hello" || recs[1].Data != "world" {
 		t.Fatalf("records %v", recs)
 	}
+	// Once the writer is gone, the split that was refused works.
+	c.ok(nil, "streams", "split", "s", "0", "1000")
 }
 
 func TestGetFollowSeesConcurrentPuts(t *testing.T) {

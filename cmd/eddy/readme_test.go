@@ -21,7 +21,7 @@ func readmeBlocks(t *testing.T) map[string]string {
 	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
 		blocks[m[1]] = m[2]
 	}
-	for _, name := range []string{"quickstart", "tests", "streams"} {
+	for _, name := range []string{"quickstart", "tests", "sql", "repl", "bench", "streams"} {
 		if blocks[name] == "" {
 			t.Fatalf("README.md has no block marked readme-test: %s", name)
 		}
@@ -37,7 +37,7 @@ func TestREADMECommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "EDDY_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+	env := append(os.Environ(), "EDDY_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "EDDY_DEMO_DURATION=25s")
 	runBlock := func(name string) string {
 		t.Helper()
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", blocks[name])
@@ -50,15 +50,32 @@ func TestREADMECommands(t *testing.T) {
 		return string(out)
 	}
 	out := runBlock("quickstart")
-	recs := parseRecords(t, out[strings.Index(out, "{\"shardId\""):])
-	if len(recs) != 5 {
-		t.Fatalf("quickstart printed %d records, want 5:\n%s", len(recs), out)
+	for _, want := range []string{"eddy demo:", "ticker", "window_start", "spread", "Try next"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("the demo did not print %q:\n%s", want, out)
+		}
 	}
-	if !strings.Contains(out, "put 40 records") {
-		t.Fatalf("quickstart did not put the 40 sample records:\n%s", out)
+	if rows := strings.Count(out, "| 20"); rows < 5 {
+		t.Fatalf("the demo printed %d window rows, want at least 5:\n%s", rows, out)
 	}
-	// Running it again must work too (the stream exists by then).
-	runBlock("quickstart")
+	out = runBlock("sql")
+	for _, want := range []string{"put 40 records", "page", "views", "/docs", "40 rows in"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("README sql block output lacks %q:\n%s", want, out)
+		}
+	}
+	out = runBlock("repl")
+	if !strings.Contains(out, "(3 rows)") {
+		t.Fatalf("README repl block did not print 3 rows:\n%s", out)
+	}
+	out = runBlock("bench")
+	for _, want := range []string{"events/s per core", "decode -> filter -> tumble", "200000"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("README bench block output lacks %q:\n%s", want, out)
+		}
+	}
+	// Running the sql block again must work too (the stream exists by then).
+	runBlock("sql")
 	out = runBlock("streams")
 	for _, want := range []string{"created stream orders with 4 shards", "put 3 records", "now has 5 open shards", "now has 4 open shards", "now has 2 open shards", "keeps records for 48h", "deleted stream orders"} {
 		if !strings.Contains(out, want) {

@@ -116,7 +116,6 @@ func (a *invocation) repl(ctx context.Context, st *streamstore.Store, format str
 	fmt.Fprintln(a.stdout, `eddy SQL. Statements end with ';'. SHOW STREAMS; DESCRIBE name; \q quits.`)
 	cat := sql.NewCatalog()
 	var buf strings.Builder
-	n := 0
 	for ctx.Err() == nil {
 		p := "eddy> "
 		if buf.Len() > 0 {
@@ -150,8 +149,7 @@ func (a *invocation) repl(ctx context.Context, st *streamstore.Store, format str
 		text := buf.String()
 		buf.Reset()
 		in.remember(strings.TrimSpace(text))
-		n++
-		a.replStatement(ctx, st, cat, fmt.Sprintf("repl:%d", n), text, format)
+		a.replStatement(ctx, st, cat, "repl", text, format)
 	}
 	return nil
 }
@@ -239,7 +237,7 @@ func (a *invocation) replQuery(ctx context.Context, st *streamstore.Store, cat *
 		fmt.Fprintln(a.stdout, "error:", err)
 	}
 	for _, q := range sum.Queries {
-		fmt.Fprintf(a.stdout, "(%d rows", q.Stats.RowsOut)
+		fmt.Fprintf(a.stdout, "(%s", plural(int(q.Stats.RowsOut), "row", "rows"))
 		if errs := q.Stats.DecodeErrors + q.Stats.LateRows + q.Stats.EvalErrors; errs > 0 {
 			fmt.Fprintf(a.stdout, "; %d records to the error stream: eddy get %s", errs, app.ErrorStreamName("repl"))
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,11 +62,18 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 				if err != nil {
 					return err
 				}
-				defer func() {
-					for _, r := range running {
-						r.Close()
+				closed := false
+				closeAll := func() error {
+					var errs []error
+					if !closed {
+						for _, r := range running {
+							errs = append(errs, r.Close())
+						}
+						closed = true
 					}
-				}()
+					return errors.Join(errs...)
+				}
+				defer closeAll()
 				if f.explain {
 					for _, r := range running {
 						fmt.Fprintf(a.stderr, "%s:\n%s", r.Query.Pos, r.Plan.Explain())
@@ -73,7 +81,11 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 				}
 				start := time.Now()
 				sum, err := app.RunAll(cmd.Context(), running)
-				a.printRunSummary(application.Name, sum, time.Since(start))
+				took := time.Since(start)
+				if cerr := closeAll(); err == nil && cerr != nil {
+					err = fmt.Errorf("close sinks: %w", cerr)
+				}
+				a.printRunSummary(application.Name, sum, took)
 				return err
 			})
 		},
