@@ -409,3 +409,92 @@ func TestSortedOutputAndLimit(t *testing.T) {
 		t.Fatalf("rows not in (window_start, key) order: %v", keys)
 	}
 }
+
+// scriptSource returns scripted batches, advancing a fake clock before each.
+type scriptSource struct {
+	steps  []scriptStep
+	i      int
+	clock  *time.Time
+	splits []string
+}
+
+type scriptStep struct {
+	advance time.Duration
+	batch   SourceBatch
+}
+
+func (s *scriptSource) Next(ctx context.Context) (SourceBatch, error) {
+	if s.i == len(s.steps) {
+		return SourceBatch{}, context.Canceled // an unbounded source: the job ends here without closing windows
+	}
+	st := s.steps[s.i]
+	s.i++
+	*s.clock = s.clock.Add(st.advance)
+	return st.batch, nil
+}
+func (s *scriptSource) ActiveSplits() []string { return s.splits }
+func (s *scriptSource) Close() error           { return nil }
+
+// An event-time split that only sends heartbeats stops holding the watermark
+// after the idle timeout, so the busy split's windows close while unbounded.
+func TestIdleSplitReleasesWatermark(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	base := int64(1_767_225_600_000)
+	now := time.UnixMilli(base)
+	busy := func(from int64) SourceBatch {
+		var evs []event
+		for i := range 10 {
+			evs = append(evs, event{split: "busy", key: "x", v: 1, d: 1, ts: from + int64(i)*100})
+		}
+		return SourceBatch{Split: "busy", Record: buildRecord(evs, mem)}
+	}
+	idle := SourceBatch{Split: "idle"}
+	src := &scriptSource{clock: &now, splits: []string{"busy", "idle"}, steps: []scriptStep{
+		{0, busy(base)},     // window [0s,1s)
+		{time.Second, idle}, // idle split only heartbeats
+		{time.Second, busy(base + 1000)},
+		{2 * time.Second, idle}, // 4s without data from "idle": past the 3s timeout
+		{0, busy(base + 2000)},  // now the watermark follows "busy" alone
+	}}
+	sink, errs := &collectSink{}, &collectErrors{}
+	j, err := NewJob(aggPlan(time.Second, 0, 1), src, sink, errs, JobOptions{SourceName: "s", IdleTimeout: 3 * time.Second,
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j.Run(ctx)
+	if len(sink.rows) < 2 {
+		t.Fatalf("with the idle split ignored, windows [0s,1s) and [1s,2s) must close; emitted %d rows", len(sink.rows))
+	}
+	if j.Stats().LateRows != 0 {
+		t.Fatalf("%d late rows", j.Stats().LateRows)
+	}
+}
+
+// Without the idle timeout the silent split holds every window open.
+func TestSilentSplitHoldsWatermarkWithoutTimeout(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	base := int64(1_767_225_600_000)
+	now := time.UnixMilli(base)
+	var evs []event
+	for i := range 50 {
+		evs = append(evs, event{split: "busy", key: "x", v: 1, d: 1, ts: base + int64(i)*100})
+	}
+	src := &scriptSource{clock: &now, splits: []string{"busy", "idle"}, steps: []scriptStep{
+		{0, SourceBatch{Split: "busy", Record: buildRecord(evs, mem)}},
+		{time.Minute, SourceBatch{Split: "idle"}},
+	}}
+	sink := &collectSink{}
+	j, err := NewJob(aggPlan(time.Second, 0, 1), src, sink, nil, JobOptions{IdleTimeout: -1, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Run(context.Background())
+	if len(sink.rows) != 0 {
+		t.Fatalf("a listed split that never reported must hold the watermark; %d windows closed", len(sink.rows))
+	}
+}
