@@ -242,6 +242,25 @@ func runDifferential(t *testing.T, shards, n int, lateEvery int) {
 	if kinds["decode"] != malformed || kinds["late"] != wantLate {
 		t.Fatalf("error stream: %v; want %d decode and %d late", kinds, malformed, wantLate)
 	}
+	// The error stream is queryable from SQL like any stream.
+	errApp := filepath.Join(dir, "errors.sql")
+	os.WriteFile(errApp, []byte(`CREATE STREAM errs (kind VARCHAR, reason VARCHAR, raw VARCHAR)
+  WITH (connector = 'kinesis', stream = 'diff-errors');
+SELECT kind, COUNT(*) AS n FROM errs GROUP BY kind, TUMBLE(ROWTIME, INTERVAL '1' DAY);`), 0o644)
+	counted := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(c.ok(nil, "run", errApp, "--bounded", "--format", "json")), "\n") {
+		var r struct {
+			Kind string `json:"kind"`
+			N    int    `json:"n"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("error-stream query printed %q: %v", line, err)
+		}
+		counted[r.Kind] += r.N
+	}
+	if counted["decode"] != malformed || counted["late"] != wantLate {
+		t.Fatalf("SQL over the error stream counted %v; want %d decode and %d late", counted, malformed, wantLate)
+	}
 	t.Logf("%d events (%d malformed, %d late) -> %d windows, all equal to the oracle", n, malformed, wantLate, got)
 }
 
