@@ -276,3 +276,61 @@ func TestTumbleDifferentialManyShards(t *testing.T) {
 func TestTumbleDifferentialLateRows(t *testing.T) {
 	runDifferential(t, 1, 50_000, 211)
 }
+
+// TestInsertIntoStreamAndCSV reads CSV records, filters and projects them with
+// expressions, and writes the rows as JSON records into another stream keyed
+// by a column; a second application reads that stream back.
+func TestInsertIntoStreamAndCSV(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	c.ok(nil, "streams", "create", "raw", "--shards", "2")
+	c.ok(nil, "streams", "create", "enriched", "--shards", "3")
+	var in strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&in, "%d,sensor-%d,%d.5,2026-03-01 10:%02d:%02d\n", i, i%7, i%50, (i/60)%60, i%60)
+	}
+	in.WriteString("oops,not,a,row,at all\n")
+	c.ok([]byte(in.String()), "put", "raw")
+	app := filepath.Join(dir, "enrich.sql")
+	os.WriteFile(app, []byte(`
+CREATE STREAM raw (id BIGINT, sensor VARCHAR, reading DOUBLE, ts TIMESTAMP(3))
+  WITH (connector = 'kinesis', stream = 'raw', format = 'csv');
+CREATE SINK enriched WITH (connector = 'kinesis', stream = 'enriched', partition_key = 'sensor');
+INSERT INTO enriched
+SELECT id, UPPER(sensor) AS sensor, reading * 2 AS doubled,
+       CASE WHEN reading >= 25 THEN 'high' ELSE 'low' END AS level, FLOOR(ts TO MINUTE) AS minute
+FROM raw WHERE MOD(id, 3) = 0;
+`), 0o644)
+	out := c.run(nil, "run", app, "--bounded")
+	if out.code != 0 || !strings.Contains(out.stderr, "1 to the error stream") {
+		t.Fatalf("run: exit %d, stderr %s", out.code, out.stderr)
+	}
+	recs := c.get("enriched")
+	if len(recs) != 100 {
+		t.Fatalf("enriched holds %d records, want 100 (ids divisible by 3)", len(recs))
+	}
+	for _, r := range recs {
+		var row struct {
+			ID      int64   `json:"id"`
+			Sensor  string  `json:"sensor"`
+			Doubled float64 `json:"doubled"`
+			Level   string  `json:"level"`
+			Minute  string  `json:"minute"`
+		}
+		if err := json.Unmarshal([]byte(r.Data), &row); err != nil {
+			t.Fatalf("record %q: %v", r.Data, err)
+		}
+		reading := float64(row.ID%50) + 0.5
+		level := "low"
+		if reading >= 25 {
+			level = "high"
+		}
+		wantMinute := fmt.Sprintf("2026-03-01T10:%02d:00.000Z", (row.ID/60)%60)
+		if row.ID%3 != 0 || row.Sensor != fmt.Sprintf("SENSOR-%d", row.ID%7) || row.Doubled != 2*reading || row.Level != level || row.Minute != wantMinute {
+			t.Fatalf("row %+v is wrong (reading %v, minute %s)", row, reading, wantMinute)
+		}
+		if r.PartitionKey != row.Sensor {
+			t.Fatalf("record keyed %q, want the sensor column %q", r.PartitionKey, row.Sensor)
+		}
+	}
+}
