@@ -191,6 +191,9 @@ func TestCloseDuringPuts(t *testing.T) {
 	}
 	wg.Wait()
 	s2 := openStore(t, dir, opts)
+	if err := s2.Own("cl"); err != nil {
+		t.Fatal(err)
+	}
 	if r := s2.Repairs(); len(r) != 0 {
 		t.Fatalf("repairs after a clean Close: %v", r)
 	}

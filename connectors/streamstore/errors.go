@@ -17,8 +17,9 @@ var (
 	ErrInUse = errors.New("resource in use")
 	// ErrLimitExceeded: a configured limit would be passed (LimitExceededException).
 	ErrLimitExceeded = errors.New("limit exceeded")
-	// ErrLocked: another process holds the data directory for writing.
-	ErrLocked = errors.New("data directory locked")
+	// ErrLocked: another Store, in another process or in this one, is the writer
+	// of the stream (or an older eddy holds the whole data directory).
+	ErrLocked = errors.New("locked by another writer")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store closed")
 	// ErrReadOnly: a write was attempted on a store opened read-only.
@@ -38,8 +39,8 @@ func (e *CorruptionError) Error() string {
 
 func (e *CorruptionError) Unwrap() error { return e.Err }
 
-// Repair describes data the store dropped when it opened: a torn or corrupt tail
-// that was truncated, or a stray file that was removed. Only records that were
+// Repair describes data the store dropped when it became a stream's writer: a
+// torn or corrupt tail that was truncated, or a stray file that was removed. Only records that were
 // never acknowledged can be in a torn tail, because a put is acknowledged after fsync.
 type Repair struct {
 	Stream       string

@@ -34,7 +34,8 @@ func (s *Store) PutRecord(ctx context.Context, stream string, e PutEntry) (PutRe
 // them are durable (fsynced), one result per entry in order. The batch is checked
 // whole before anything is stored: a bad entry fails the call and stores nothing.
 // Records of one batch that land in one shard keep their order there. Concurrent
-// calls share fsyncs (group commit).
+// calls share fsyncs (group commit). The first put to a stream makes the store its
+// writer (see Own); after that a put checks ownership with one atomic load.
 func (s *Store) PutRecords(ctx context.Context, stream string, entries []PutEntry) ([]PutResult, error) {
 	if err := s.writable(); err != nil {
 		return nil, err
@@ -46,7 +47,7 @@ func (s *Store) PutRecords(ctx context.Context, stream string, entries []PutEntr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	st, err := s.stream(stream)
+	st, err := s.writeStream(stream)
 	if err != nil {
 		return nil, err
 	}

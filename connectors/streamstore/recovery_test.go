@@ -92,6 +92,9 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 
 	s2 := openStore(t, dir, opts)
+	if err := s2.Own("keep"); err != nil {
+		t.Fatal(err)
+	}
 	if r := s2.Repairs(); len(r) != 0 {
 		t.Fatalf("clean reopen reported repairs: %v", r)
 	}
@@ -345,6 +348,21 @@ func TestRecoveryDamageTable(t *testing.T) {
 				t.Fatalf("reopen after damage: %v", err)
 			}
 			defer func() { s.Close() }()
+			var want []put
+			for o, p := range f.recs {
+				if !w.lost(uint64(o)) {
+					want = append(want, p)
+				}
+			}
+			// Open repairs nothing: the stream is repaired by the store that
+			// becomes its writer. Until then reads skip the damage.
+			if reps := s.Repairs(); len(reps) != 0 {
+				t.Fatalf("Open repaired %v; only a stream's writer repairs it", reps)
+			}
+			checkRecords(t, "before the repair", readShard(t, s, "d", ShardID(0), StartingPosition{Type: TrimHorizon}, 7), want)
+			if err := s.Own("d"); err != nil {
+				t.Fatalf("Own after damage: %v", err)
+			}
 			reps := s.Repairs()
 			if len(reps) != 1 {
 				t.Fatalf("Repairs() = %v, want exactly one", reps)
@@ -356,12 +374,6 @@ func TestRecoveryDamageTable(t *testing.T) {
 			}
 			if !strings.Contains(r.String(), filepath.Base(w.segment)) {
 				t.Fatalf("repair text %q does not name %s", r.String(), filepath.Base(w.segment))
-			}
-			var want []put
-			for o, p := range f.recs {
-				if !w.lost(uint64(o)) {
-					want = append(want, p)
-				}
 			}
 			got := readShard(t, s, "d", ShardID(0), StartingPosition{Type: TrimHorizon}, 7)
 			checkRecords(t, "after repair", got, want)
@@ -399,12 +411,15 @@ func TestRecoveryDamageTable(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// The repair was made on disk: a third open finds nothing to repair.
+			// The repair was made on disk: the next writer finds nothing to repair.
 			s3, err := Open(f.dir, f.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer s3.Close()
+			if err := s3.Own("d"); err != nil {
+				t.Fatal(err)
+			}
 			if r := s3.Repairs(); len(r) != 0 {
 				t.Fatalf("third open repaired again: %v", r)
 			}
@@ -462,7 +477,11 @@ func TestReadDetectsCorruptSealedSegment(t *testing.T) {
 	checkRecords(t, "after the damaged segment", after, f.recs[next:])
 }
 
-func TestLockAndReadOnly(t *testing.T) {
+// TestStreamLocksAndReadOnly checks write ownership between two writable stores
+// on one directory: the second opens, cannot write the stream the first writes
+// (ErrLocked naming the stream and the holder's pid, nothing changed), writes
+// another stream, and reads both. A read-only store refuses every write.
+func TestStreamLocksAndReadOnly(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir, DefaultOptions())
 	if err := s.CreateStream("l", 2); err != nil {
@@ -472,11 +491,44 @@ func TestLockAndReadOnly(t *testing.T) {
 	for i := range 50 {
 		mustPut(t, s, "l", &m, time.Time{}, entry(fmt.Sprint(i), "v"))
 	}
-	_, err := Open(dir, DefaultOptions())
-	wantKind(t, err, ErrLocked, "second writable Open")
-	if !strings.Contains(err.Error(), fmt.Sprint(os.Getpid())) {
-		t.Errorf("lock error %q does not name the holder's pid %d", err, os.Getpid())
+	if !s.Owns("l") {
+		t.Fatal("the creator does not own its stream")
 	}
+	s2 := openStore(t, dir, DefaultOptions())
+	before := snapshotFiles(t, dir)
+	_, err := s2.PutRecord(context.Background(), "l", entry("k", "v"))
+	wantKind(t, err, ErrLocked, "put to a stream another store writes")
+	for _, want := range []string{"stream l ", fmt.Sprintf("pid %d", os.Getpid())} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("lock error %q does not say %q", err, want)
+		}
+	}
+	wantKind(t, s2.Own("l"), ErrLocked, "Own of a stream another store writes")
+	wantKind(t, s2.SplitShard("l", ShardID(0), "1"), ErrLocked, "split")
+	wantKind(t, s2.MergeShards("l", ShardID(0), ShardID(1)), ErrLocked, "merge")
+	wantKind(t, s2.UpdateShardCount("l", 3), ErrLocked, "scale")
+	wantKind(t, s2.SetRetention("l", 48), ErrLocked, "retention")
+	wantKind(t, s2.DeleteStream("l"), ErrLocked, "delete")
+	if s2.Owns("l") {
+		t.Fatal("a store that failed to lock a stream says it owns it")
+	}
+	if after := snapshotFiles(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("failed writes changed files:\n%v\n%v", before, after)
+	}
+	checkAll(t, s2, "l", &m) // reads work beside the writer
+
+	// Another stream is the second store's to write, and not the first's.
+	if err := s2.CreateStream("m", 1); err != nil {
+		t.Fatal(err)
+	}
+	var mm model
+	mustPut(t, s2, "m", &mm, time.Time{}, entry("k", "in m"))
+	_, err = s.PutRecord(context.Background(), "m", entry("k", "v"))
+	wantKind(t, err, ErrLocked, "the first store's put to the second's stream")
+	if err := s.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	checkAll(t, s, "m", &mm)
 
 	ro := DefaultOptions()
 	ro.ReadOnly = true
@@ -484,22 +536,75 @@ func TestLockAndReadOnly(t *testing.T) {
 	checkAll(t, r, "l", &m)
 	_, err = r.PutRecord(context.Background(), "l", entry("k", "v"))
 	wantKind(t, err, ErrReadOnly, "put on a read-only store")
-	wantKind(t, r.CreateStream("m", 1), ErrReadOnly, "create on a read-only store")
+	wantKind(t, r.CreateStream("n", 1), ErrReadOnly, "create on a read-only store")
 	wantKind(t, r.DeleteStream("l"), ErrReadOnly, "delete on a read-only store")
 	wantKind(t, r.SetRetention("l", 48), ErrReadOnly, "retention on a read-only store")
 	wantKind(t, r.SplitShard("l", ShardID(0), "1"), ErrReadOnly, "split on a read-only store")
+	wantKind(t, r.Own("l"), ErrReadOnly, "Own on a read-only store")
 	_, err = r.EnforceRetention()
 	wantKind(t, err, ErrReadOnly, "EnforceRetention on a read-only store")
 
+	// Once the writer closes, the other store may write its stream.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(dir, DefaultOptions())
-	if err != nil {
-		t.Fatalf("Open after the holder closed: %v", err)
-	}
+	mustPut(t, s2, "l", &m, time.Time{}, entry("after", "close"))
 	checkAll(t, s2, "l", &m)
-	s2.Close()
+}
+
+// snapshotFiles returns every file under dir with its contents.
+func snapshotFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out[p] = string(mustReadFile(t, p))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestWritableOpenChangesNothing opens a damaged directory for writing: Open
+// loads it as a reader would, changing no file but creating the data dir's LOCK.
+func TestWritableOpenChangesNothing(t *testing.T) {
+	f := newDamageFixture(t)
+	truncateTo(t, f.lastSeg, f.size(t, f.lastSeg)-3)
+	if err := os.Remove(indexPath(f.segs[0])); err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(f.dir, "streams", "d.stream", ShardID(9))
+	if err := os.MkdirAll(orphan, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotFiles(t, f.dir)
+	s := openStore(t, f.dir, f.opts)
+	checkRecords(t, "beside the damage", readShard(t, s, "d", ShardID(0), StartingPosition{Type: TrimHorizon}, 1000), f.recs[:len(f.recs)-1])
+	if err := s.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshotFiles(t, f.dir)
+	delete(before, filepath.Join(f.dir, "LOCK"))
+	delete(after, filepath.Join(f.dir, "LOCK"))
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		for p := range after {
+			if after[p] != before[p] {
+				t.Errorf("changed: %s", p)
+			}
+		}
+		for p := range before {
+			if _, ok := after[p]; !ok {
+				t.Errorf("removed: %s", p)
+			}
+		}
+		t.Fatal("a writable Open changed files of a stream it did not write")
+	}
+	if r := s.Repairs(); len(r) != 0 || !exists(orphan) {
+		t.Fatalf("a writable Open repaired %v", r)
+	}
 }
 
 func TestReadOnlyOpenChangesNothing(t *testing.T) {
@@ -550,11 +655,11 @@ func TestInterruptedOperationsAreCleanedUp(t *testing.T) {
 	s.Close()
 	streams := filepath.Join(dir, "streams")
 	leftovers := []string{
-		filepath.Join(streams, ".tmp-123"),                         // a create cut short
-		filepath.Join(streams, ".deleted-456"),                     // a delete cut short
-		filepath.Join(streams, "c.stream", "shardId-000000000007"), // a reshard cut short
+		filepath.Join(streams, ".tmp-123"),     // a create cut short
+		filepath.Join(streams, ".deleted-456"), // a delete cut short
 	}
-	for _, p := range leftovers {
+	orphan := filepath.Join(streams, "c.stream", "shardId-000000000007") // a reshard cut short
+	for _, p := range append(leftovers, orphan) {
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -562,22 +667,58 @@ func TestInterruptedOperationsAreCleanedUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A create in progress in another process: its temp dir's LOCK is held.
+	busy := filepath.Join(streams, ".tmp-busy")
+	if err := os.Mkdir(busy, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	busyLock, err := lockNewStream(busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busyLock.Close()
 	tmpIdx := filepath.Join(streams, "c.stream", ShardID(0), ".00000000000000000000.idx.tmp-99")
 	if err := os.WriteFile(tmpIdx, []byte("partial"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s2 := openStore(t, dir, DefaultOptions())
-	for _, p := range append(leftovers, tmpIdx) {
-		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s survived Open: %v", p, err)
+
+	// With the default minimum age, fresh leftovers may be work in progress.
+	s1 := openStore(t, dir, DefaultOptions())
+	for _, p := range append(leftovers, busy) {
+		if !exists(p) {
+			t.Errorf("Open removed %s, which changed a moment ago", p)
+		}
+	}
+	s1.Close()
+
+	opts := DefaultOptions()
+	opts.leftoverAge = -1
+	s2 := openStore(t, dir, opts)
+	for _, p := range leftovers {
+		if exists(p) {
+			t.Errorf("%s survived Open", p)
+		}
+	}
+	if !exists(busy) {
+		t.Error("Open removed the temp dir of a create in progress")
+	}
+	// Only the stream's writer removes what an interrupted reshard left.
+	if !exists(orphan) || !exists(tmpIdx) || len(s2.Repairs()) != 0 {
+		t.Fatalf("Open repaired stream c (%v) before writing it", s2.Repairs())
+	}
+	if got := s2.ListStreams(); len(got) != 1 || got[0] != "c" {
+		t.Fatalf("ListStreams = %v", got)
+	}
+	checkAll(t, s2, "c", &m)
+	mustPut(t, s2, "c", &m, time.Time{}, entry("k", "v3"))
+	for _, p := range []string{orphan, tmpIdx} {
+		if exists(p) {
+			t.Errorf("%s survived the writer's reload", p)
 		}
 	}
 	reps := s2.Repairs()
 	if len(reps) != 1 || !strings.Contains(reps[0].String(), "shardId-000000000007") {
 		t.Fatalf("Repairs() = %v, want the removed shard directory", reps)
-	}
-	if got := s2.ListStreams(); len(got) != 1 || got[0] != "c" {
-		t.Fatalf("ListStreams = %v", got)
 	}
 	checkAll(t, s2, "c", &m)
 }

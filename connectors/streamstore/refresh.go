@@ -10,20 +10,26 @@ import (
 	"strings"
 )
 
-// Refresh brings a read-only store up to date with what the process that writes
-// the data directory has stored since Open or the last Refresh: streams created
-// and deleted, reshards, retention, and new records. It is how `eddy get --follow`
-// tails a stream while `eddy put` writes it. A writable store is always current,
-// so Refresh does nothing there.
+// Refresh brings every stream this store does not write up to date with what
+// other processes have stored since Open or the last Refresh: streams created
+// and deleted, reshards, retention changes, and new records. The streams this
+// store writes (see Own) are always current and are left alone. It is how `eddy
+// get --follow` tails a stream that `eddy put` writes, and how a pipeline reads a
+// stream that another process fills. It works on read-only and writable stores.
 //
-// A read-only store sees the frames a writer has written, which may be a moment
-// before the writer's fsync acknowledges them.
+// Refresh is cheap when nothing changed, as followers call it every few hundred
+// milliseconds: per stream it stats stream.json and, per shard, the newest
+// segment, the name the next segment would have and the oldest segment; it reads
+// a file only when one of them changed.
+//
+// A store sees the frames another process has written, which may be a moment
+// before that writer's fsync acknowledges them.
 func (s *Store) Refresh() error {
-	if !s.opts.ReadOnly {
-		return nil
+	s.diskMu.Lock()
+	defer s.diskMu.Unlock()
+	if s.isClosed() {
+		return ErrClosed
 	}
-	s.refreshMu.Lock()
-	defer s.refreshMu.Unlock()
 	streamsDir := filepath.Join(s.dir, "streams")
 	entries, err := os.ReadDir(streamsDir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -31,44 +37,29 @@ func (s *Store) Refresh() error {
 	}
 	seen := map[string]bool{}
 	for _, e := range entries {
-		name := e.Name()
-		if !e.IsDir() || !strings.HasSuffix(name, streamDirSuffix) || strings.HasPrefix(name, ".") {
+		name, ok := strings.CutSuffix(e.Name(), streamDirSuffix)
+		if !e.IsDir() || !ok || strings.HasPrefix(name, ".") {
 			continue
 		}
-		dir := filepath.Join(streamsDir, name)
-		meta, err := readMeta(dir)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // deleted while we looked
-		}
-		if err != nil {
-			return fmt.Errorf("refresh: %w", err)
-		}
-		seen[meta.Name] = true
 		s.mu.RLock()
-		st := s.streams[meta.Name]
+		st := s.streams[name]
 		s.mu.RUnlock()
-		if st != nil && st.meta.Epoch != meta.Epoch {
-			s.dropStream(st) // deleted and created again
-			st = nil
-		}
-		if st == nil {
-			st, err = s.openStream(dir)
-			if err != nil {
-				return fmt.Errorf("refresh: %w", err)
-			}
-			s.mu.Lock()
-			s.streams[st.name] = st
-			s.mu.Unlock()
+		if st != nil && st.owned.Load() {
+			seen[name] = true
 			continue
 		}
-		if err := st.refresh(meta, s.opts.SegmentBytes); err != nil {
-			return fmt.Errorf("refresh stream %s: %w", st.name, err)
+		found, err := s.refreshStream(filepath.Join(streamsDir, e.Name()), st)
+		if err != nil {
+			return fmt.Errorf("refresh stream %s: %w", name, err)
+		}
+		if found {
+			seen[name] = true
 		}
 	}
 	s.mu.RLock()
 	var gone []*stream
 	for name, st := range s.streams {
-		if !seen[name] {
+		if !seen[name] && !st.owned.Load() {
 			gone = append(gone, st)
 		}
 	}
@@ -79,12 +70,67 @@ func (s *Store) Refresh() error {
 	return nil
 }
 
+// refreshStream brings st, a stream this store does not write, up to date with
+// dir, or loads the stream when st is nil. It reports false when the stream was
+// deleted while it looked. The caller holds diskMu.
+func (s *Store) refreshStream(dir string, st *stream) (bool, error) {
+	stamp, err := os.Stat(filepath.Join(dir, metaFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // deleted while we looked
+	}
+	if err != nil {
+		return false, err
+	}
+	if st != nil && sameStamp(st.metaStamp, stamp) {
+		return true, st.refreshShards()
+	}
+	var meta *streamMeta
+	if st != nil {
+		meta, err = readMeta(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if st.meta.Epoch != meta.Epoch {
+			s.dropStream(st) // deleted and created again
+			st = nil
+		}
+	}
+	if st == nil {
+		st, _, err = s.openStream(dir, false)
+		if err != nil && !exists(filepath.Join(dir, metaFile)) {
+			return false, nil // deleted while we loaded it
+		}
+		if err != nil {
+			return false, err
+		}
+		s.mu.Lock()
+		s.streams[st.name] = st
+		s.mu.Unlock()
+		return true, nil
+	}
+	return true, st.refresh(meta, stamp, s.opts.SegmentBytes)
+}
+
+// sameStamp says whether stream.json is the file it was when last read. The file
+// is replaced by a rename on every change, so a change makes a new inode as well
+// as, most often, a new size or modification time.
+func sameStamp(old, cur os.FileInfo) bool {
+	return old != nil && os.SameFile(old, cur) && old.Size() == cur.Size() && old.ModTime().Equal(cur.ModTime())
+}
+
 func (s *Store) dropStream(st *stream) {
 	s.mu.Lock()
 	if s.streams[st.name] == st {
 		delete(s.streams, st.name)
 	}
 	s.mu.Unlock()
+	st.markDeleted()
+}
+
+func (st *stream) markDeleted() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.deleted = true
@@ -93,7 +139,7 @@ func (s *Store) dropStream(st *stream) {
 
 // refresh adopts metadata read from disk and catches up every shard. The metadata
 // is read before the shards, so a shard it says is closed already holds all its records.
-func (st *stream) refresh(meta *streamMeta, segSize int64) error {
+func (st *stream) refresh(meta *streamMeta, stamp os.FileInfo, segSize int64) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	keep := map[uint32]bool{}
@@ -118,14 +164,66 @@ func (st *stream) refresh(meta *streamMeta, segSize int64) error {
 		}
 	}
 	st.meta = meta
+	st.metaStamp = stamp
 	st.rebuildRouting()
 	return nil
 }
 
-// refreshReadOnly catches a read-only shard up with its files: segments that
-// retention removed are dropped, the last known segment is scanned from where the
-// previous look ended, and newer segments are loaded.
+// refreshShards catches up the shards of a stream whose metadata did not change.
+func (st *stream) refreshShards() error {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for _, sh := range st.shards {
+		if err := sh.refreshReadOnly(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshReadOnly catches a shard this store does not write up to date with its
+// files, when a few stats say that they changed.
 func (s *shard) refreshReadOnly() error {
+	if !s.changedOnDisk() {
+		return nil
+	}
+	return s.rescan()
+}
+
+// changedOnDisk says whether the shard's files may differ from what the shard
+// last loaded: the newest segment it knows changed size, a segment after it
+// appeared, or retention removed the oldest (it removes the oldest first).
+func (s *shard) changedOnDisk() bool {
+	s.mu.Lock()
+	var first, last *segment
+	var lastStats segmentStats
+	if n := len(s.segs); n > 0 {
+		first, last, lastStats = s.segs[0], s.segs[n-1], s.segs[n-1].stats
+	}
+	s.mu.Unlock()
+	if last == nil {
+		_, err := os.Stat(s.dir) // made with the shard's first record
+		return err == nil
+	}
+	fi, err := os.Stat(last.path)
+	if err != nil || fi.Size() != lastStats.size {
+		return true
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, segmentName(last.base+lastStats.count))); !errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	if first != last {
+		if _, err := os.Stat(first.path); err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// rescan catches a shard this store does not write up with its files: segments
+// that retention removed are dropped, the last known segment is scanned from where
+// the previous look ended, and newer segments are loaded.
+func (s *shard) rescan() error {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -193,12 +193,10 @@ func (p *reshardPlan) add(rng HashKeyRange, parent uint32, adjacent *uint32) {
 
 // reshard runs edit on a copy of the stream's metadata under the stream's write
 // lock, checks the result and publishes it with one atomic metadata write. Puts
-// wait for the lock; a failed edit or write changes nothing.
+// wait for the lock; a failed edit or write changes nothing. The store becomes the
+// stream's writer first.
 func (s *Store) reshard(streamName string, edit func(p *reshardPlan) error) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	st, err := s.stream(streamName)
+	st, err := s.writeStream(streamName)
 	if err != nil {
 		return err
 	}

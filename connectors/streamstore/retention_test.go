@@ -142,13 +142,23 @@ func TestRetention(t *testing.T) {
 		}
 	}
 
-	// Open enforces retention with the injected clock: ten days later only the
+	// The next writer enforces retention with the injected clock when it takes
+	// the stream over (Open alone deletes nothing): ten days later only the
 	// newest segment is left, nothing in it is readable, and puts continue.
 	s.Close()
 	clk.Advance(10 * 24 * time.Hour)
 	s2 := openStore(t, dir, opts)
 	if d := describe(t, s2, "r"); d.RetentionHours != MinRetentionHours {
 		t.Fatalf("retention after reopen %d", d.RetentionHours)
+	}
+	if got := segmentFiles(t, sdir); !slices.Equal(got, wantKept) {
+		t.Fatalf("Open deleted segments: %v left of %v", got, wantKept)
+	}
+	if got := readShard(t, s2, "r", ShardID(0), StartingPosition{Type: TrimHorizon}, 1000); len(got) != 0 {
+		t.Fatalf("read %d expired records before enforcement", len(got))
+	}
+	if err := s2.Own("r"); err != nil {
+		t.Fatal(err)
 	}
 	if got := segmentFiles(t, sdir); len(got) != 1 || got[0] != wantKept[len(wantKept)-1] {
 		t.Fatalf("after ten days segments %v", got)
@@ -224,6 +234,9 @@ func TestClosedShardsExpire(t *testing.T) {
 	}
 	s.Close()
 	s2 := openStore(t, dir, opts)
+	if err := s2.Own("c"); err != nil {
+		t.Fatal(err)
+	}
 	if r := s2.Repairs(); len(r) != 0 {
 		t.Fatalf("repairs after expiry: %v", r)
 	}
@@ -258,6 +271,9 @@ func TestReadsDuringRetention(t *testing.T) {
 					return
 				default:
 				}
+				// The retention cut a read applies is the one at its start; the
+				// clock moves on while it runs.
+				cut := clk.Now().Add(-24 * time.Hour)
 				c, err := s.Position("rd", ShardID(0), StartingPosition{Type: TrimHorizon})
 				if err != nil {
 					t.Error(err)
@@ -269,7 +285,7 @@ func TestReadsDuringRetention(t *testing.T) {
 					return
 				}
 				if len(out.Records) > 0 {
-					if cut := clk.Now().Add(-24 * time.Hour); out.Records[0].ArrivalTime.Before(cut.Add(-time.Minute)) {
+					if out.Records[0].ArrivalTime.Before(cut) {
 						t.Errorf("read a record of %v, retention cut at %v", out.Records[0].ArrivalTime, cut)
 						return
 					}

@@ -6,8 +6,15 @@
 // and the SQL source are thin layers over it.
 //
 // A Store is safe for concurrent use by many producers and consumers in one
-// process. Only one process may open a data directory for writing at a time (a
-// lock file enforces it); others may open it read-only.
+// process. Many processes may open one data directory at once. Each stream has
+// at most one writer: the first write to a stream (a put, a reshard, a retention
+// change, a delete) makes the Store its writer by taking an exclusive flock on
+// the stream's LOCK file, which it keeps until Close. A write to a stream that
+// another Store writes fails with ErrLocked naming the holder's pid; other
+// streams, and reads of every stream, are unaffected. Streams a Store does not
+// write are loaded as a reader would load them (nothing is repaired or deleted)
+// and are brought up to date by Refresh; the streams it writes are always
+// current. A Store opened ReadOnly takes no lock and refuses every write.
 package streamstore
 
 import (
@@ -19,6 +26,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -31,11 +39,22 @@ type Options struct {
 	MaxShardsPerStream int
 	// Now is the store's clock, for arrival times and retention. Tests inject one.
 	Now func() time.Time
-	// ReadOnly opens without the lock: no writes, no repairs, no retention deletes.
+	// ReadOnly opens without taking any lock: every write fails with ErrReadOnly,
+	// and nothing on disk is repaired or deleted.
 	ReadOnly bool
 	// Logger receives repairs and retention activity; nil discards.
 	Logger *slog.Logger
+
+	// leftoverAge is how long a .tmp-* or .deleted-* directory must have been
+	// left unchanged before Open removes it (default: defaultLeftoverAge).
+	// Tests shorten it; a negative value removes leftovers of any age.
+	leftoverAge time.Duration
 }
+
+// defaultLeftoverAge is how old an unlocked leftover of a create or delete must
+// be before Open removes it: the creator or deleter holds the directory's LOCK
+// while it works, but a create makes its directory a moment before it locks it.
+const defaultLeftoverAge = time.Minute
 
 // DefaultOptions returns the options eddy uses unless told otherwise.
 func DefaultOptions() Options {
@@ -62,9 +81,12 @@ type Store struct {
 	dir  string
 	opts Options
 	log  *slog.Logger
-	lock *os.File
+	lock *os.File // DATA_DIR/LOCK, flocked shared by a writable store
 
-	refreshMu sync.Mutex // serialises Refresh of a read-only store
+	// diskMu serialises what changes which streams the store knows or owns:
+	// Refresh, taking ownership of a stream, CreateStream, DeleteStream and Close.
+	// It is taken before mu.
+	diskMu sync.Mutex
 
 	mu      sync.RWMutex
 	streams map[string]*stream
@@ -75,6 +97,14 @@ type Store struct {
 type stream struct {
 	name string
 	dir  string
+
+	// owned is set once this store holds the stream's LOCK and has reloaded it
+	// for writing; it stays set until Close. Puts read it on every call.
+	owned atomic.Bool
+	lock  *os.File // the flocked LOCK file while owned; guarded by Store.diskMu
+	// metaStamp is stream.json as last read, so Refresh can skip re-reading an
+	// unchanged file; guarded by Store.diskMu.
+	metaStamp os.FileInfo
 
 	mu      sync.RWMutex // write-locked for metadata changes; read-locked by puts while they append
 	meta    *streamMeta
@@ -88,8 +118,12 @@ type route struct {
 	sh  *shard
 }
 
-// Open opens (creating if needed) the data directory dir. Unless opts.ReadOnly,
-// it takes the directory's lock and repairs torn tails, reporting them in Repairs.
+// Open opens (creating if needed) the data directory dir. It loads every stream
+// as a reader would, repairing and deleting nothing: a stream is repaired (torn
+// tails truncated, reported in Repairs) and its retention enforced when this
+// store becomes its writer. Unless opts.ReadOnly, Open takes DATA_DIR/LOCK shared,
+// which only keeps out eddy versions that wrote a whole data directory alone, and
+// removes what a create or delete that died left behind (see removeLeftover).
 func Open(dir string, opts Options) (*Store, error) {
 	def := DefaultOptions()
 	if opts.SegmentBytes <= 0 {
@@ -101,6 +135,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = def.Now
 	}
+	if opts.leftoverAge == 0 {
+		opts.leftoverAge = defaultLeftoverAge
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -111,7 +148,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		if err := os.MkdirAll(streamsDir, 0o755); err != nil {
 			return nil, fmt.Errorf("open data dir %s: %w", dir, err)
 		}
-		if err := s.takeLock(); err != nil {
+		if err := s.takeDirLock(); err != nil {
 			return nil, err
 		}
 	}
@@ -119,44 +156,35 @@ func Open(dir string, opts Options) (*Store, error) {
 		for _, st := range s.streams { // the streams opened before the failure
 			st.closeShards()
 		}
-		s.releaseLock()
+		s.releaseDirLock()
 		return nil, err
-	}
-	for _, r := range s.repairs {
-		s.log.Warn("streamstore repaired data on open", "repair", r.String())
-	}
-	if !opts.ReadOnly {
-		if _, err := s.EnforceRetention(); err != nil {
-			s.Close()
-			return nil, err
-		}
 	}
 	return s, nil
 }
 
-func (s *Store) takeLock() error {
-	path := filepath.Join(s.dir, "LOCK")
+// takeDirLock takes DATA_DIR/LOCK shared. Every writable store of this version
+// holds it shared, so they coexist; eddy versions that allowed one writer per data
+// directory held it exclusively, and must not run beside per-stream writers.
+func (s *Store) takeDirLock() error {
+	path := filepath.Join(s.dir, lockFile)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return fmt.Errorf("open lock file: %w", err)
+		return fmt.Errorf("open data dir %s: lock file: %w", s.dir, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
+	if err := flock(f, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
 		f.Close()
-		pid := strings.TrimSpace(string(holder))
-		if pid == "" {
-			pid = "unknown"
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			b, _ := os.ReadFile(path)
+			return errorf(ErrLocked, "data dir %s is held exclusively by an older eddy process (pid %s) that writes the whole directory alone; stop it first",
+				s.dir, pidText(b))
 		}
-		return errorf(ErrLocked, "data dir %s is in use by another eddy process (pid %s); stop it or pass another --data-dir", s.dir, pid)
-	}
-	if err := f.Truncate(0); err == nil {
-		fmt.Fprintf(f, "%d\n", os.Getpid())
+		return fmt.Errorf("open data dir %s: lock %s: %w", s.dir, path, err)
 	}
 	s.lock = f
 	return nil
 }
 
-func (s *Store) releaseLock() {
+func (s *Store) releaseDirLock() {
 	if s.lock != nil {
 		s.lock.Close() // closing the descriptor releases the flock
 		s.lock = nil
@@ -173,19 +201,19 @@ func (s *Store) load(streamsDir string) error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		path := filepath.Join(streamsDir, name)
 		if strings.HasPrefix(name, ".tmp-") || strings.HasPrefix(name, ".deleted-") {
-			if !s.opts.ReadOnly { // a create or delete that a crash cut short
-				if err := os.RemoveAll(path); err != nil {
-					return fmt.Errorf("remove leftover %s: %w", path, err)
-				}
+			if !s.opts.ReadOnly && e.IsDir() {
+				s.removeLeftover(filepath.Join(streamsDir, name))
 			}
 			continue
 		}
 		if !e.IsDir() || !strings.HasSuffix(name, streamDirSuffix) {
 			continue
 		}
-		st, err := s.openStream(path)
+		st, _, err := s.openStream(filepath.Join(streamsDir, name), false)
+		if errors.Is(err, os.ErrNotExist) && !exists(filepath.Join(streamsDir, name)) {
+			continue // deleted by another process while we looked
+		}
 		if err != nil {
 			return err
 		}
@@ -194,39 +222,57 @@ func (s *Store) load(streamsDir string) error {
 	return nil
 }
 
-func (s *Store) openStream(dir string) (*stream, error) {
+// openStream loads the stream in dir. For a writer (writable) it opens the shards
+// for appending, truncates torn tails, rebuilds missing indexes and removes shard
+// directories the metadata does not name, and returns what it repaired; for a
+// reader it changes nothing on disk.
+func (s *Store) openStream(dir string, writable bool) (*stream, []Repair, error) {
+	stamp, err := os.Stat(filepath.Join(dir, metaFile)) // before the read: a later change shows as a new stamp
+	if err != nil {
+		return nil, nil, fmt.Errorf("open stream in %s: %w", dir, err)
+	}
 	meta, err := readMeta(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open stream in %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("open stream in %s: %w", dir, err)
 	}
-	st := &stream{name: meta.Name, dir: dir, meta: meta, shards: map[uint32]*shard{}}
+	st := &stream{name: meta.Name, dir: dir, meta: meta, shards: map[uint32]*shard{}, metaStamp: stamp}
+	var repairs []Repair
 	known := map[string]bool{}
 	for _, sm := range meta.Shards {
 		id := ShardID(sm.Index)
 		known[id] = true
-		sh, repairs, err := openShard(filepath.Join(dir, id), sm.Index, meta.Epoch, s.opts.SegmentBytes, s.opts.ReadOnly)
+		sh, reps, err := openShard(filepath.Join(dir, id), sm.Index, meta.Epoch, s.opts.SegmentBytes, !writable)
 		if err != nil {
 			st.closeShards()
-			return nil, fmt.Errorf("open stream %s: %w", meta.Name, err)
+			return nil, nil, fmt.Errorf("open stream %s: %w", meta.Name, err)
 		}
-		for i := range repairs {
-			repairs[i].Stream = meta.Name
+		for i := range reps {
+			reps[i].Stream = meta.Name
 		}
-		s.repairs = append(s.repairs, repairs...)
+		repairs = append(repairs, reps...)
 		st.shards[sm.Index] = sh
 	}
 	// Shard directories that the metadata does not name were made by a reshard
-	// that a crash interrupted before it published; they hold no acknowledged record.
-	if entries, err := os.ReadDir(dir); err == nil && !s.opts.ReadOnly {
+	// that a crash interrupted before it published; they hold no acknowledged
+	// record. Only the stream's writer may remove them.
+	if entries, err := os.ReadDir(dir); err == nil && writable {
 		for _, e := range entries {
 			if e.IsDir() && strings.HasPrefix(e.Name(), "shardId-") && !known[e.Name()] {
-				os.RemoveAll(filepath.Join(dir, e.Name()))
-				s.repairs = append(s.repairs, Repair{Stream: meta.Name, Reason: "removed shard directory " + e.Name() + " left by an interrupted reshard"})
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					st.closeShards()
+					return nil, nil, fmt.Errorf("open stream %s: remove shard directory left by an interrupted reshard: %w", meta.Name, err)
+				}
+				repairs = append(repairs, Repair{Stream: meta.Name, Reason: "removed shard directory " + e.Name() + " left by an interrupted reshard"})
 			}
 		}
 	}
 	st.rebuildRouting()
-	return st, nil
+	return st, repairs, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (st *stream) rebuildRouting() {
@@ -251,8 +297,11 @@ func (st *stream) closeShards() {
 	}
 }
 
-// Close flushes pending records, closes every file and releases the lock.
+// Close flushes pending records, closes every file and releases the locks: the
+// streams this store wrote may then be written by another.
 func (s *Store) Close() error {
+	s.diskMu.Lock()
+	defer s.diskMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -268,15 +317,18 @@ func (s *Store) Close() error {
 			}
 		}
 		st.mu.Unlock()
+		// Only once every pending record is written may another writer append.
+		st.releaseLock()
 	}
-	s.releaseLock()
+	s.releaseDirLock()
 	return errors.Join(errs...)
 }
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Repairs lists what Open truncated or removed.
+// Repairs lists what the store truncated or removed on disk: a stream is
+// repaired when the store becomes its writer (see Own), not by Open.
 func (s *Store) Repairs() []Repair {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -323,7 +375,15 @@ func (s *Store) writable() error {
 	return nil
 }
 
-// CreateStream creates a stream of shardCount shards with uniform hash key ranges.
+func (s *Store) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// CreateStream creates a stream of shardCount shards with uniform hash key ranges
+// and makes this store its writer. It fails with ErrInUse when a stream of that
+// name exists, whichever process created it.
 func (s *Store) CreateStream(name string, shardCount int) error {
 	if err := s.writable(); err != nil {
 		return err
@@ -334,13 +394,16 @@ func (s *Store) CreateStream(name string, shardCount int) error {
 	if shardCount < 1 || shardCount > s.opts.MaxShardsPerStream {
 		return errorf(ErrInvalidArgument, "shard count %d is out of range; a stream has 1 to %d shards", shardCount, s.opts.MaxShardsPerStream)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	s.diskMu.Lock()
+	defer s.diskMu.Unlock()
+	if s.isClosed() {
 		return ErrClosed
 	}
-	if _, ok := s.streams[name]; ok {
-		return errorf(ErrInUse, "stream %q already exists", name)
+	streamsDir := filepath.Join(s.dir, "streams")
+	dir := filepath.Join(streamsDir, name+streamDirSuffix)
+	alreadyExists := errorf(ErrInUse, "stream %q already exists", name)
+	if exists(dir) {
+		return alreadyExists
 	}
 	now := s.now().UTC()
 	epoch := now.UnixMilli()
@@ -350,59 +413,105 @@ func (s *Store) CreateStream(name string, shardCount int) error {
 		meta.Shards = append(meta.Shards, shardMeta{Index: uint32(i), StartHashKey: rng.Start.String(), EndHashKey: rng.End.String(), CreatedAt: now})
 	}
 	// Build the stream in a temp dir and rename it into place, so a crash leaves
-	// either no stream or a whole one.
-	streamsDir := filepath.Join(s.dir, "streams")
+	// either no stream or a whole one. The stream's LOCK is taken inside the temp
+	// dir, so the stream is owned from the moment its name appears (a flock
+	// belongs to the file, which the rename moves), and a store cleaning up
+	// leftovers sees that the temp dir is in use.
 	tmp, err := os.MkdirTemp(streamsDir, ".tmp-")
 	if err != nil {
 		return fmt.Errorf("create stream %s: %w", name, err)
 	}
-	if err := writeMeta(tmp, meta); err != nil {
+	lock, err := lockNewStream(tmp)
+	if err != nil {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("create stream %s: %w", name, err)
 	}
-	dir := filepath.Join(streamsDir, name+streamDirSuffix)
-	if err := os.Rename(tmp, dir); err != nil {
+	fail := func(err error) error {
+		lock.Close()
 		os.RemoveAll(tmp)
-		return fmt.Errorf("create stream %s: %w", name, err)
+		return err
+	}
+	if err := writeMeta(tmp, meta); err != nil {
+		return fail(fmt.Errorf("create stream %s: %w", name, err))
+	}
+	stamp, err := os.Stat(filepath.Join(tmp, metaFile))
+	if err != nil {
+		return fail(fmt.Errorf("create stream %s: %w", name, err))
+	}
+	// rename(2) replaces only an empty directory: a stream directory always holds
+	// stream.json, so when two processes create one name, exactly one wins.
+	if err := os.Rename(tmp, dir); err != nil {
+		if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+			return fail(alreadyExists)
+		}
+		return fail(fmt.Errorf("create stream %s: %w", name, err))
 	}
 	if err := syncDir(streamsDir); err != nil {
+		lock.Close()
 		return fmt.Errorf("create stream %s: %w", name, err)
 	}
-	st := &stream{name: name, dir: dir, meta: meta, shards: map[uint32]*shard{}}
+	st := &stream{name: name, dir: dir, meta: meta, shards: map[uint32]*shard{}, lock: lock, metaStamp: stamp}
 	for _, sm := range meta.Shards {
 		st.shards[sm.Index] = newShard(filepath.Join(dir, ShardID(sm.Index)), sm.Index, epoch, s.opts.SegmentBytes)
 	}
 	st.rebuildRouting()
+	st.owned.Store(true)
+	s.mu.Lock()
+	stale := s.streams[name] // a stream of this name that another process deleted
 	s.streams[name] = st
+	s.mu.Unlock()
+	if stale != nil {
+		stale.markDeleted()
+		stale.releaseLock()
+	}
 	return nil
 }
 
-// DeleteStream removes a stream and all its records. Puts and reads in flight fail.
+// DeleteStream removes a stream and all its records, becoming its writer first.
+// Puts and reads in flight fail; other processes see the stream vanish when they
+// Refresh.
 func (s *Store) DeleteStream(name string) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	st, err := s.stream(name)
+	st, err := s.writeStream(name)
 	if err != nil {
 		return err
 	}
+	s.diskMu.Lock()
+	defer s.diskMu.Unlock()
 	s.mu.Lock()
-	delete(s.streams, name)
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.streams[name] == st {
+		delete(s.streams, name)
+	}
 	s.mu.Unlock()
 	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.deleted = true
-	for _, sh := range st.shards {
-		sh.close()
+	if st.deleted {
+		st.mu.Unlock()
+		return errorf(ErrNotFound, "stream %q does not exist in %s", name, s.dir)
 	}
-	gone := filepath.Join(s.dir, "streams", fmt.Sprintf(".deleted-%d", s.now().UnixNano()))
+	st.deleted = true
+	st.closeShards()
+	st.mu.Unlock()
+	// The LOCK stays held until the files are gone, so a store cleaning up
+	// leftovers leaves a delete in progress alone.
+	defer st.releaseLock()
+	streamsDir := filepath.Join(s.dir, "streams")
+	gone := filepath.Join(streamsDir, fmt.Sprintf(".deleted-%s-%d-%d", name, os.Getpid(), time.Now().UnixNano()))
 	if err := os.Rename(st.dir, gone); err != nil {
 		return fmt.Errorf("delete stream %s: %w", name, err)
 	}
-	if err := syncDir(filepath.Dir(gone)); err != nil {
+	// A rename leaves the directory's mtime as it was; the age of a leftover is
+	// judged by it.
+	now := time.Now()
+	if err := os.Chtimes(gone, now, now); err != nil {
 		return fmt.Errorf("delete stream %s: %w", name, err)
 	}
-	if err := os.RemoveAll(gone); err != nil {
+	if err := syncDir(streamsDir); err != nil {
+		return fmt.Errorf("delete stream %s: %w", name, err)
+	}
+	if err := removeLockedDir(gone); err != nil {
 		return fmt.Errorf("delete stream %s: %w", name, err)
 	}
 	return nil
@@ -501,7 +610,8 @@ func (st *stream) describeShard(sm shardMeta) ShardDescription {
 	return sd
 }
 
-// SetRetention changes how long records are kept, in hours (24 to 8760).
+// SetRetention changes how long records are kept, in hours (24 to 8760). The
+// store becomes the stream's writer.
 func (s *Store) SetRetention(name string, hours int) error {
 	if err := s.writable(); err != nil {
 		return err
@@ -509,7 +619,7 @@ func (s *Store) SetRetention(name string, hours int) error {
 	if hours < MinRetentionHours || hours > MaxRetentionHours {
 		return errorf(ErrInvalidArgument, "retention %d hours is out of range; it must be %d to %d hours", hours, MinRetentionHours, MaxRetentionHours)
 	}
-	st, err := s.stream(name)
+	st, err := s.writeStream(name)
 	if err != nil {
 		return err
 	}
@@ -533,9 +643,12 @@ type RetentionReport struct {
 	ShardsRemoved   []string // closed shards whose every record expired
 }
 
-// EnforceRetention deletes, in every stream, whole segments whose records are all
-// older than the stream's retention, and closed shards that hold nothing within
-// it. Reads never return expired records whether or not their segment is gone yet.
+// EnforceRetention deletes, in every stream this store writes (owns), whole
+// segments whose records are all older than the stream's retention, and closed
+// shards that hold nothing within it. Streams written by other processes are
+// left to their writers, which enforce retention when they take a stream over
+// and whenever they call EnforceRetention. Reads never return expired records
+// whether or not their segment is gone yet.
 func (s *Store) EnforceRetention() (RetentionReport, error) {
 	var rep RetentionReport
 	if err := s.writable(); err != nil {
@@ -544,7 +657,9 @@ func (s *Store) EnforceRetention() (RetentionReport, error) {
 	s.mu.RLock()
 	streams := make([]*stream, 0, len(s.streams))
 	for _, st := range s.streams {
-		streams = append(streams, st)
+		if st.owned.Load() {
+			streams = append(streams, st)
+		}
 	}
 	s.mu.RUnlock()
 	now := s.now()

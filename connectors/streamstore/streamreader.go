@@ -175,7 +175,7 @@ func (r *StreamReader) Read(ctx context.Context, fn func(shardID string, rec Rec
 			}
 		}
 		if r.opts.Follow {
-			// A read-only store learns what another process wrote only when asked.
+			// A store learns what other processes wrote only when asked.
 			if err := r.store.Refresh(); err != nil {
 				return err
 			}
