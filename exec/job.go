@@ -16,6 +16,7 @@ import (
 
 	"github.com/eddy-streams/eddy/exec/eval"
 	"github.com/eddy-streams/eddy/planner"
+	"github.com/eddy-streams/eddy/sql"
 )
 
 // JobOptions tune a running query.
@@ -103,11 +104,17 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		return j, nil
 	}
 	a := p.Agg
-	if a.Window.Kind != "TUMBLE" {
-		return nil, fmt.Errorf("%s windows are not supported yet; use TUMBLE", a.Window.Kind)
+	switch a.Window.Kind {
+	case sql.Tumble:
+	case sql.Hop:
+		if a.Window.Slide <= 0 || a.Window.Slide > a.Window.Size {
+			return nil, fmt.Errorf("HOP slide %s must be positive and at most the size %s", a.Window.Slide, a.Window.Size)
+		}
+	default:
+		return nil, fmt.Errorf("%s windows are not supported yet; use TUMBLE or HOP", a.Window.Kind)
 	}
-	if a.Window.Size <= 0 {
-		return nil, fmt.Errorf("window size %s must be positive", a.Window.Size)
+	if a.Window.Size < time.Millisecond {
+		return nil, fmt.Errorf("window size %s must be at least 1ms", a.Window.Size)
 	}
 	if j.spec, err = newAggSpec(a); err != nil {
 		return nil, err
@@ -366,19 +373,13 @@ func (j *Job) runAggregation(ctx context.Context) error {
 // arguments, decide lateness, route rows to workers, and send watermarks.
 func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error {
 	a := j.plan.Agg
-	size := a.Window.Size.Milliseconds()
-	offset := a.Window.Offset.Milliseconds()
-	windowStart := func(t int64) int64 { return floorDiv(t-offset, size)*size + offset }
-	windowEnd := func(t int64) int64 { return windowStart(t) + size }
-	// boundary counts the windows that may close at watermark w (end-1 <= w).
+	assign := newAssigner(a.Window)
+	// boundary counts the windows that may close at watermark w (start+size-1 <= w).
 	boundary := func(w int64) int64 {
-		if w == maxTime {
-			return maxTime
+		if w == maxTime || w == minTime {
+			return w
 		}
-		if w == minTime {
-			return minTime
-		}
-		return floorDiv(w+1-offset, size)
+		return floorDiv(w-assign.size+1-assign.offset, assign.slide)
 	}
 	wm := newWatermarker(a.WatermarkDelay, a.EventTime, j.opts.IdleTimeout)
 	lister, _ := j.src.(SplitLister)
@@ -399,7 +400,7 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 		}
 		return nil
 	}
-	var late []bool
+	var wmAt []int64
 	for {
 		b, err := j.next(ctx)
 		if err == io.EOF {
@@ -421,7 +422,7 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 				b.Record.Release()
 			}
 		} else {
-			err := j.route(ctx, b, in, wm, windowStart, windowEnd, &late, now)
+			err := j.route(ctx, b, in, wm, assign, &wmAt, now)
 			b.Record.Release()
 			if err != nil {
 				return err
@@ -449,7 +450,7 @@ func floorDiv(a, b int64) int64 {
 // rows that pass WHERE are checked for lateness (late rows go to the error
 // stream), and every worker gets the rows it owns.
 func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm *watermarker,
-	windowStart, windowEnd func(int64) int64, late *[]bool, now time.Time) error {
+	assign assigner, wmAtBuf *[]int64, now time.Time) error {
 	rec := b.Record
 	n := int(rec.NumRows())
 	timeArr, ok := rec.Column(j.timeCol).(*array.Timestamp)
@@ -457,11 +458,11 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 		return fmt.Errorf("time column %s is not a TIMESTAMP", j.plan.ScanSchema[j.timeCol].Name)
 	}
 	times := timestampsAsInt64(timeArr)
-	if cap(*late) < n {
-		*late = make([]bool, n)
+	if cap(*wmAtBuf) < n {
+		*wmAtBuf = make([]int64, n)
 	}
-	lateRows := (*late)[:n]
-	wm.observe(b.Split, times, timeArr.IsValid, windowEnd, now, lateRows)
+	wmAt := (*wmAtBuf)[:n]
+	wm.observe(b.Split, times, timeArr.IsValid, now, wmAt)
 
 	var cols []arrow.Array
 	release := func() {
@@ -526,15 +527,17 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 				Raw: rowJSON(rec, i), Reason: fmt.Sprintf("time column %s is NULL; the row cannot be placed in a window", j.plan.ScanSchema[j.timeCol].Name), At: now})
 			continue
 		}
-		if lateRows[i] {
+		last := assign.lastStart(times[i])
+		first := max(assign.firstStart(times[i]), assign.firstOpen(wmAt[i]))
+		if first > last { // every window of the row had closed
 			j.stats.late.Add(1)
 			rowErrs = append(rowErrs, ErrorRecord{Kind: ErrorLate, Source: j.opts.SourceName, Split: b.Split, Position: b.Position,
 				Raw: rowJSON(rec, i), At: now,
 				Reason: fmt.Sprintf("event time %s is late: its window ending %s had closed (watermark %s)",
-					fmtMillis(times[i]), fmtMillis(windowEnd(times[i])), fmtMillis(wm.current))})
+					fmtMillis(times[i]), fmtMillis(last+assign.size), fmtMillis(wmAt[i]))})
 			continue
 		}
-		starts[i] = windowStart(times[i])
+		starts[i] = first
 		w := int(hashes[i] % uint64(len(in)))
 		perWorker[w] = append(perWorker[w], int32(i))
 	}
@@ -560,7 +563,7 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 		if len(rows) == 0 {
 			continue
 		}
-		c := &aggChunk{keys: keys, args: args, starts: starts, hashes: hashes, rows: rows, done: done}
+		c := &aggChunk{keys: keys, args: args, starts: starts, times: times, hashes: hashes, rows: rows, done: done}
 		select {
 		case in[w] <- workerMsg{chunk: c}:
 		case <-ctx.Done():

@@ -498,3 +498,113 @@ func TestSilentSplitHoldsWatermarkWithoutTimeout(t *testing.T) {
 		t.Fatalf("a listed split that never reported must hold the watermark; %d windows closed", len(sink.rows))
 	}
 }
+
+// hopOracle adds each event to every window [s, s+size) holding it (s aligned
+// to slide) that is still open at the watermark after the event; an event with
+// no open window is late.
+func hopOracle(order []event, size, slide, delay int64) (map[string]oracleGroup, int) {
+	splitMax := map[string]int64{}
+	all := map[string]bool{}
+	for _, e := range order {
+		all[e.split] = true
+	}
+	wm := int64(math.MinInt64)
+	groups := map[string]oracleGroup{}
+	late := 0
+	for _, e := range order {
+		if m, ok := splitMax[e.split]; !ok || e.ts > m {
+			splitMax[e.split] = e.ts
+		}
+		if len(splitMax) == len(all) {
+			lo := int64(math.MaxInt64)
+			for _, m := range splitMax {
+				lo = min(lo, m-delay)
+			}
+			wm = max(wm, lo)
+		}
+		added := false
+		for s := floorDiv(e.ts, slide) * slide; s > e.ts-size; s -= slide {
+			if s+size-1 <= wm {
+				continue
+			}
+			added = true
+			k := fmt.Sprintf("%s|%d", e.key, s)
+			g, ok := groups[k]
+			if !ok {
+				g = oracleGroup{min: math.Inf(1), max: math.Inf(-1)}
+			}
+			g.n++
+			if !e.vNull {
+				g.sum += e.v
+				g.sumN++
+			}
+			g.min = math.Min(g.min, e.d)
+			g.max = math.Max(g.max, e.d)
+			groups[k] = g
+		}
+		if !added {
+			late++
+		}
+	}
+	return groups, late
+}
+
+func TestHopWindowsMatchOracle(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		size, slide int64
+		splits      []string
+		late        int
+	}{
+		{"size a multiple of slide, late rows", 2000, 500, []string{"s0"}, 89},
+		{"size not a multiple of slide", 1000, 300, []string{"s0"}, 61},
+		{"several splits", 3000, 1000, []string{"a", "b", "c"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(uint64(tc.size), uint64(tc.slide)))
+			events := genEvents(rng, 20_000, tc.splits, 300, tc.late)
+			src := newMemSource(t, events, rng, mem)
+			var order []event
+			idx := map[string]int{}
+			bySplit := map[string][]event{}
+			for _, e := range events {
+				bySplit[e.split] = append(bySplit[e.split], e)
+			}
+			for _, b := range src.batches {
+				n := int(b.Record.NumRows())
+				order = append(order, bySplit[b.Split][idx[b.Split]:idx[b.Split]+n]...)
+				idx[b.Split] += n
+			}
+			want, wantLate := hopOracle(order, tc.size, tc.slide, 400)
+			p := aggPlan(time.Duration(tc.size)*time.Millisecond, 400*time.Millisecond, 2)
+			p.Agg.Window = sql.Window{Kind: sql.Hop, Size: time.Duration(tc.size) * time.Millisecond, Slide: time.Duration(tc.slide) * time.Millisecond}
+			sink, _, st := runJob(t, p, src)
+			if int(st.LateRows) != wantLate {
+				t.Fatalf("late rows: job %d, oracle %d", st.LateRows, wantLate)
+			}
+			if len(sink.rows) != len(want) {
+				t.Fatalf("job emitted %d groups, oracle %d", len(sink.rows), len(want))
+			}
+			for _, r := range sink.rows {
+				start, err := time.Parse("2006-01-02 15:04:05.999Z", r[1])
+				if err != nil {
+					start, _ = time.Parse(time.RFC3339Nano, r[1])
+				}
+				k := fmt.Sprintf("%s|%d", r[0], start.UnixMilli())
+				g, ok := want[k]
+				if !ok {
+					t.Fatalf("job emitted group %s the oracle lacks", k)
+				}
+				sum := "(null)"
+				if g.sumN > 0 {
+					sum = fmt.Sprint(g.sum)
+				}
+				if got, exp := fmt.Sprintf("%s %s %s %s", r[3], r[4], r[5], r[6]), fmt.Sprintf("%d %s %s %s", g.n, sum, fmtFloat(g.min), fmtFloat(g.max)); got != exp {
+					t.Fatalf("group %s: got %s, oracle %s", k, got, exp)
+				}
+			}
+		})
+	}
+}

@@ -84,26 +84,22 @@ func (w *watermarker) idle(c *splitClock, now time.Time) bool {
 	return w.eventTime && w.idleTimeout > 0 && now.Sub(c.lastData) > w.idleTimeout
 }
 
-// observe processes the event times of one batch of split id (NULL times
-// skipped by the caller via valid) and reports, per row, whether it is late.
-// late is filled for rows 0..len(times)-1.
-func (w *watermarker) observe(id string, times []int64, valid func(int) bool, windowEnd func(int64) int64, now time.Time, late []bool) {
+// observe processes the event times of one batch of split id (rows where
+// valid is false are skipped) and fills wmAt[i] with the job watermark as it
+// stands after row i: the rows before it and itself have been seen.
+func (w *watermarker) observe(id string, times []int64, valid func(int) bool, now time.Time, wmAt []int64) {
 	c := w.split(id, now)
 	others := w.othersMin(id, now)
 	running := c.max
 	wm := w.current
 	for i, t := range times {
-		if !valid(i) {
-			late[i] = false
-			continue
-		}
-		if t > running {
+		if valid(i) && t > running {
 			running = t
 		}
 		if m := min(others, running-w.delay); m > wm {
 			wm = m
 		}
-		late[i] = windowEnd(t)-1 <= wm
+		wmAt[i] = wm
 	}
 	if len(times) > 0 {
 		c.lastData = now

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/eddy-streams/eddy/planner"
+	"github.com/eddy-streams/eddy/sql"
 	"github.com/eddy-streams/eddy/sql/types"
 )
 
@@ -135,13 +136,48 @@ func constTimestamp(v int64, n int, mem memory.Allocator) arrow.Array {
 	return b.NewArray()
 }
 
+// assigner places event times in windows: TUMBLE is HOP with slide = size.
+// Window starts are aligned to offset + k*slide; a window is [start, start+size).
+type assigner struct {
+	size, slide, offset int64
+}
+
+func newAssigner(w sql.Window) assigner {
+	a := assigner{size: w.Size.Milliseconds(), slide: w.Slide.Milliseconds(), offset: w.Offset.Milliseconds()}
+	if w.Kind == sql.Tumble || a.slide <= 0 {
+		a.slide = a.size
+	}
+	return a
+}
+
+// lastStart is the start of the latest window holding t.
+func (a assigner) lastStart(t int64) int64 {
+	return floorDiv(t-a.offset, a.slide)*a.slide + a.offset
+}
+
+// firstStart is the start of the earliest window holding t (windows of a HOP
+// whose size is not a multiple of the slide may hold t in fewer positions).
+func (a assigner) firstStart(t int64) int64 {
+	return floorDiv(t-a.size-a.offset, a.slide)*a.slide + a.offset + a.slide
+}
+
+// firstOpen is the earliest window start still open at watermark wm: a window
+// closes when start+size-1 <= wm.
+func (a assigner) firstOpen(wm int64) int64 {
+	if wm == minTime {
+		return minTime
+	}
+	return floorDiv(wm-a.size+1-a.offset, a.slide)*a.slide + a.offset + a.slide
+}
+
 // aggChunk is one batch's contribution to a worker: the evaluated key, time and
 // argument columns of the whole batch (shared by every worker, read-only) and
 // the rows this worker owns.
 type aggChunk struct {
 	keys   []arrow.Array
 	args   []arrow.Array // nil entries for COUNT(*)
-	starts []int64       // window start of each row of the batch
+	starts []int64       // first window start of each row that is still open
+	times  []int64       // event time of each row: its last window start follows
 	hashes []uint64      // key hash of each row of the batch
 	rows   []int32       // rows of this worker, in batch order
 	done   func()        // releases the shared columns once every worker is done
@@ -150,32 +186,43 @@ type aggChunk struct {
 // windowAggregator is one worker's windows.
 type windowAggregator struct {
 	spec   *aggSpec
-	size   int64
+	assign assigner
 	tables map[int64]*windowTable
+	// the table of the previous row, which is usually the next row's too
+	last *windowTable
 }
 
 func newWindowAggregator(spec *aggSpec) *windowAggregator {
-	return &windowAggregator{spec: spec, size: spec.stage.Window.Size.Milliseconds(), tables: map[int64]*windowTable{}}
+	return &windowAggregator{spec: spec, assign: newAssigner(spec.stage.Window), tables: map[int64]*windowTable{}}
+}
+
+func (w *windowAggregator) table(start int64, touched *[]*windowTable) *windowTable {
+	t := w.last
+	if t == nil || t.start != start {
+		t = w.tables[start]
+		if t == nil {
+			t = w.spec.newTable(start, start+w.assign.size)
+			w.tables[start] = t
+		}
+		w.last = t
+	}
+	if len(t.rows) == 0 {
+		*touched = append(*touched, t)
+	}
+	return t
 }
 
 func (w *windowAggregator) add(c *aggChunk) {
-	var last *windowTable
 	var touched []*windowTable
+	w.last = nil
 	for _, r := range c.rows {
-		start := c.starts[r]
-		if last == nil || last.start != start {
-			last = w.tables[start]
-			if last == nil {
-				last = w.spec.newTable(start, start+w.size)
-				w.tables[start] = last
-			}
-			if len(last.rows) == 0 {
-				touched = append(touched, last)
-			}
+		lastStart := w.assign.lastStart(c.times[r])
+		for start := c.starts[r]; start <= lastStart; start += w.assign.slide {
+			t := w.table(start, &touched)
+			g := t.group(c.keys, int(r), c.hashes[r])
+			t.rows = append(t.rows, r)
+			t.gids = append(t.gids, g)
 		}
-		g := last.group(c.keys, int(r), c.hashes[r])
-		last.rows = append(last.rows, r)
-		last.gids = append(last.gids, g)
 	}
 	for _, t := range touched {
 		for i, a := range t.aggs {
@@ -197,6 +244,7 @@ func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.
 		}
 	}
 	sort.Slice(due, func(i, j int) bool { return due[i].start < due[j].start })
+	w.last = nil
 	var out []arrow.RecordBatch
 	var errs []string
 	for _, t := range due {
