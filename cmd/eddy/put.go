@@ -79,7 +79,9 @@ type putSummary struct {
 }
 
 func (a *invocation) put(cmd *cobra.Command, st *streamstore.Store, name string, f putFlags) error {
-	if _, err := st.DescribeStream(name); err != nil {
+	// Become the stream's writer before reading any input, so that a stream
+	// another process writes is refused at once, not after the first batch.
+	if err := st.Own(name); err != nil {
 		return err
 	}
 	keyOf := a.keyFunc(f)

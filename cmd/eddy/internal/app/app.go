@@ -143,6 +143,10 @@ func (a *Application) errorSink(env Env) (exec.ErrorSink, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	// Writers of a stream are exclusive: fail now, not at the first bad record.
+	if err := env.Store.Own(name); err != nil {
+		return nil, fmt.Errorf("error stream: %w", err)
+	}
 	return kinesis.NewEmbeddedErrorSink(env.Store, name)
 }
 
@@ -221,6 +225,9 @@ func openSink(env Env, def *sql.CreateSink, plan *planner.Physical) (exec.Sink, 
 		cfg, err := kinesis.SinkConfigFromOptions(def.Name, plan.Output, def.With)
 		if err != nil {
 			return nil, err
+		}
+		if err := env.Store.Own(cfg.Stream); err != nil {
+			return nil, fmt.Errorf("sink %s: %w", def.Name, err)
 		}
 		return kinesis.NewEmbeddedSink(env.Store, cfg)
 	default:
