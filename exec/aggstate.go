@@ -10,30 +10,86 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/eddy-streams/eddy/planner"
 	"github.com/eddy-streams/eddy/sql/types"
 )
 
 // aggState holds one aggregate's state for every group of one window, indexed
-// by group id. update folds the rows rows[k] (of arg) into groups gids[k]; rows
-// and gids have equal length. Group ids are dense and grow one at a time.
+// by group id. update folds the rows rows[k] (of arg, a column of the batch;
+// nil for COUNT(*)) into groups gids[k]; rows and gids have equal length. Group
+// ids are dense and grow one at a time. times holds the event time (ms) of
+// every row of the batch (FIRST_VALUE and LAST_VALUE order by it).
+//
+// States are single-threaded (each window table belongs to one worker) and
+// start no goroutines. Their data lives in plain fields (slices of numbers,
+// strings, maps, or library sketches that have a binary encoding, noted where
+// they are declared) so that issue 5 can checkpoint them.
 type aggState interface {
 	addGroup()
-	update(arg arrow.Array, rows, gids []int32)
-	// build returns the result of every group in id order.
+	update(arg arrow.Array, times []int64, rows, gids []int32)
+	// build returns the result of every group in id order, and messages for
+	// groups whose result failed (overflow), for the error stream.
 	build(mem memory.Allocator) (arrow.Array, []string)
 }
 
-// newAggState returns the state of aggregate fn over arguments of type argT with result type resT.
-func newAggState(fn string, distinct bool, argT, resT types.Type) (func() aggState, error) {
+// newAggState returns a maker of the state of aggregate a (see sql.Aggregate
+// for the functions and their result types).
+func newAggState(a planner.Aggregate) (func() aggState, error) {
+	fn, distinct, resT := a.Fn, a.Distinct, a.T
+	argT := types.NullType
+	if a.Arg != nil {
+		argT = a.Arg.Type()
+	}
 	if distinct {
 		switch fn {
 		case "count":
 			return func() aggState { return &countDistinctState{} }, nil
-		case "min", "max":
-			distinct = false // DISTINCT does not change MIN or MAX
+		case "min", "max", "first_value", "last_value":
+			distinct = false // DISTINCT does not change them
+		case "sum", "avg", "stddev_pop", "stddev_samp", "var_pop", "var_samp":
+			inner := a
+			inner.Distinct = false
+			f, err := newAggState(inner)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := newKeyCodec(argT); err != nil {
+				return nil, err
+			}
+			return func() aggState { return newDistinctState(f, argT) }, nil
 		default:
-			return nil, fmt.Errorf("%s(DISTINCT ...) is not supported yet", fn)
+			return nil, fmt.Errorf("%s(DISTINCT ...) is not supported", fn)
 		}
+	}
+	switch fn {
+	case "stddev_pop", "stddev_samp", "var_pop", "var_samp":
+		if !argT.IsNumeric() {
+			break
+		}
+		return func() aggState { return newVarianceState(fn, argT) }, nil
+	case "first_value", "last_value":
+		return newFirstLastState(argT, fn == "last_value")
+	case "approx_count_distinct":
+		if _, err := newKeyCodec(argT); err != nil {
+			return nil, err
+		}
+		return func() aggState { return newHLLState(argT) }, nil
+	case "approx_percentile":
+		if !argT.IsNumeric() {
+			break
+		}
+		if !(a.Param >= 0 && a.Param <= 1) {
+			return nil, fmt.Errorf("approx_percentile: the percentile %v is not between 0 and 1", a.Param)
+		}
+		return func() aggState { return newPercentileState(argT, a.Param) }, nil
+	case "top_k":
+		if a.Param < 1 || a.Param != math.Trunc(a.Param) {
+			return nil, fmt.Errorf("top_k: k = %v is not a whole number >= 1", a.Param)
+		}
+		if _, err := newKeyCodec(argT); err != nil {
+			return nil, err
+		}
+		return func() aggState { return newTopKState(argT, int(a.Param)) }, nil
 	}
 	switch fn {
 	case "count_star":
@@ -76,7 +132,7 @@ type countState struct {
 
 func (s *countState) addGroup() { s.n = append(s.n, 0) }
 
-func (s *countState) update(arg arrow.Array, rows, gids []int32) {
+func (s *countState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	if s.star || arg.NullN() == 0 {
 		for _, g := range gids {
 			s.n[g]++
@@ -104,7 +160,7 @@ type countDistinctState struct {
 
 func (s *countDistinctState) addGroup() { s.sets = append(s.sets, map[string]struct{}{}) }
 
-func (s *countDistinctState) update(arg arrow.Array, rows, gids []int32) {
+func (s *countDistinctState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	for k, r := range rows {
 		if arg.IsValid(int(r)) {
 			s.sets[gids[k]][arg.ValueStr(int(r))] = struct{}{}
@@ -135,7 +191,7 @@ func (s *sumIntState) addGroup() {
 	s.overflow = append(s.overflow, false)
 }
 
-func (s *sumIntState) update(arg arrow.Array, rows, gids []int32) {
+func (s *sumIntState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	a := arg.(*array.Int64)
 	vals := a.Int64Values()
 	noNulls := a.NullN() == 0
@@ -200,7 +256,7 @@ func (s *sumFloatState) addGroup() {
 	s.n = append(s.n, 0)
 }
 
-func (s *sumFloatState) update(arg arrow.Array, rows, gids []int32) {
+func (s *sumFloatState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	a := arg.(*array.Float64)
 	vals := a.Float64Values()
 	noNulls := a.NullN() == 0
@@ -246,7 +302,7 @@ func (s *sumDecimalState) addGroup() {
 	s.overflow = append(s.overflow, false)
 }
 
-func (s *sumDecimalState) update(arg arrow.Array, rows, gids []int32) {
+func (s *sumDecimalState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	a := arg.(*array.Decimal128)
 	for k, r := range rows {
 		if a.IsNull(int(r)) {
@@ -332,7 +388,7 @@ func (s *minMaxIntState) addGroup() {
 	s.seen = append(s.seen, false)
 }
 
-func (s *minMaxIntState) update(arg arrow.Array, rows, gids []int32) {
+func (s *minMaxIntState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	var vals []int64
 	switch a := arg.(type) {
 	case *array.Int64:
@@ -391,7 +447,7 @@ func floatLess(a, b float64) bool {
 	return math.IsNaN(b) || a < b
 }
 
-func (s *minMaxFloatState) update(arg arrow.Array, rows, gids []int32) {
+func (s *minMaxFloatState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	a := arg.(*array.Float64)
 	vals := a.Float64Values()
 	noNulls := a.NullN() == 0
@@ -426,7 +482,7 @@ func (s *minMaxDecimalState) addGroup() {
 	s.seen = append(s.seen, false)
 }
 
-func (s *minMaxDecimalState) update(arg arrow.Array, rows, gids []int32) {
+func (s *minMaxDecimalState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	a := arg.(*array.Decimal128)
 	for k, r := range rows {
 		if a.IsNull(int(r)) {
@@ -458,7 +514,7 @@ func (s *minMaxStringState) addGroup() {
 	s.seen = append(s.seen, false)
 }
 
-func (s *minMaxStringState) update(arg arrow.Array, rows, gids []int32) {
+func (s *minMaxStringState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	a := arg.(*array.String)
 	for k, r := range rows {
 		if a.IsNull(int(r)) {
@@ -490,7 +546,7 @@ func (s *minMaxBoolState) addGroup() {
 	s.seen = append(s.seen, false)
 }
 
-func (s *minMaxBoolState) update(arg arrow.Array, rows, gids []int32) {
+func (s *minMaxBoolState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 	a := arg.(*array.Boolean)
 	for k, r := range rows {
 		if a.IsNull(int(r)) {

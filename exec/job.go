@@ -49,6 +49,7 @@ type Job struct {
 	src   Source
 	sink  Sink
 	errs  ErrorSink
+	errMu sync.Mutex // the scan stage and aggregation workers both report errors
 	opts  JobOptions
 	mem   memory.Allocator
 	log   *slog.Logger
@@ -110,14 +111,24 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if a.Window.Slide <= 0 || a.Window.Slide > a.Window.Size {
 			return nil, fmt.Errorf("HOP slide %s must be positive and at most the size %s", a.Window.Slide, a.Window.Size)
 		}
+	case sql.Session:
+		if a.Window.Gap < time.Millisecond {
+			return nil, fmt.Errorf("SESSION gap %s must be at least 1ms", a.Window.Gap)
+		}
+	case sql.Stagger:
 	default:
-		return nil, fmt.Errorf("%s windows are not supported yet; use TUMBLE or HOP", a.Window.Kind)
+		return nil, fmt.Errorf("%s windows are not supported; use TUMBLE, HOP, SESSION or STAGGER", a.Window.Kind)
 	}
-	if a.Window.Size < time.Millisecond {
+	if a.Window.Kind != sql.Session && a.Window.Size < time.Millisecond {
 		return nil, fmt.Errorf("window size %s must be at least 1ms", a.Window.Size)
 	}
 	if j.spec, err = newAggSpec(a); err != nil {
 		return nil, err
+	}
+	if j.dynamic() {
+		if err := checkMergeable(j.spec, string(a.Window.Kind)); err != nil {
+			return nil, err
+		}
 	}
 	j.timeCol = a.TimeColumn
 	for i, k := range a.KeyExprs {
@@ -207,6 +218,8 @@ func (j *Job) next(ctx context.Context) (SourceBatch, error) {
 }
 
 func (j *Job) reportErrors(ctx context.Context, errs []ErrorRecord) {
+	j.errMu.Lock()
+	defer j.errMu.Unlock()
 	if j.errs == nil {
 		for _, e := range errs {
 			j.log.Warn("row error", "kind", e.Kind, "source", e.Source, "shard", e.Split, "position", e.Position, "reason", e.Reason)
@@ -337,8 +350,12 @@ func (j *Job) runAggregation(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for w := range workers {
 		in[w] = make(chan workerMsg, 8)
-		agg := newWindowAggregator(j.spec)
 		wg.Go(func() {
+			if j.dynamic() {
+				j.dynWorker(ctx, in[w], fired)
+				return
+			}
+			agg := newWindowAggregator(j.spec)
 			for m := range in[w] {
 				if m.chunk != nil {
 					agg.add(m.chunk)
@@ -376,8 +393,8 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 	assign := newAssigner(a.Window)
 	// boundary counts the windows that may close at watermark w (start+size-1 <= w).
 	boundary := func(w int64) int64 {
-		if w == maxTime || w == minTime {
-			return w
+		if w == maxTime || w == minTime || j.dynamic() {
+			return w // per-key windows may close at any watermark
 		}
 		return floorDiv(w-assign.size+1-assign.offset, assign.slide)
 	}
@@ -527,6 +544,11 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 				Raw: rowJSON(rec, i), Reason: fmt.Sprintf("time column %s is NULL; the row cannot be placed in a window", j.plan.ScanSchema[j.timeCol].Name), At: now})
 			continue
 		}
+		if j.dynamic() { // the worker that holds the key's windows decides lateness
+			w := int(hashes[i] % uint64(len(in)))
+			perWorker[w] = append(perWorker[w], int32(i))
+			continue
+		}
 		last := assign.lastStart(times[i])
 		first := max(assign.firstStart(times[i]), assign.firstOpen(wmAt[i]))
 		if first > last { // every window of the row had closed
@@ -554,6 +576,17 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 		release()
 		return nil
 	}
+	var rowWM []int64
+	if j.dynamic() {
+		// Workers read the watermark after each row; the scan reuses wmAt.
+		rowWM = append([]int64(nil), wmAt...)
+		rec.Retain() // late rows are rendered from it by the worker
+		releaseCols := release
+		release = func() {
+			releaseCols()
+			rec.Release()
+		}
+	}
 	done := func() {
 		if pending.Add(-1) == 0 {
 			release()
@@ -563,7 +596,7 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 		if len(rows) == 0 {
 			continue
 		}
-		c := &aggChunk{keys: keys, args: args, starts: starts, times: times, hashes: hashes, rows: rows, done: done}
+		c := &aggChunk{keys: keys, args: args, starts: starts, times: times, wmAt: rowWM, rec: rec, hashes: hashes, rows: rows, done: done, split: b.Split, position: b.Position}
 		select {
 		case in[w] <- workerMsg{chunk: c}:
 		case <-ctx.Done():

@@ -108,6 +108,8 @@ type keyStore interface {
 	equal(arr arrow.Array, row int, g int32) bool
 	add(arr arrow.Array, row int)
 	build(mem memory.Allocator) arrow.Array
+	// copyTo appends group g's key to dst, a store of the same type.
+	copyTo(dst keyStore, g int32)
 }
 
 func newKeyStore(t types.Type) (func() keyStore, error) {
@@ -285,4 +287,29 @@ func (k *boolKeys) build(mem memory.Allocator) arrow.Array {
 	defer b.Release()
 	b.AppendValues(k.v, k.valid)
 	return b.NewArray()
+}
+
+func (k *intKeys) copyTo(dst keyStore, g int32) {
+	d := dst.(*intKeys)
+	d.v, d.valid = append(d.v, k.v[g]), append(d.valid, k.valid[g])
+}
+
+func (k *floatKeys) copyTo(dst keyStore, g int32) {
+	d := dst.(*floatKeys)
+	d.v, d.valid = append(d.v, k.v[g]), append(d.valid, k.valid[g])
+}
+
+func (k *stringKeys) copyTo(dst keyStore, g int32) {
+	d := dst.(*stringKeys)
+	d.v, d.valid = append(d.v, k.v[g]), append(d.valid, k.valid[g])
+}
+
+func (k *decimalKeys) copyTo(dst keyStore, g int32) {
+	d := dst.(*decimalKeys)
+	d.v, d.valid = append(d.v, k.v[g]), append(d.valid, k.valid[g])
+}
+
+func (k *boolKeys) copyTo(dst keyStore, g int32) {
+	d := dst.(*boolKeys)
+	d.v, d.valid = append(d.v, k.v[g]), append(d.valid, k.valid[g])
 }

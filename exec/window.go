@@ -10,7 +10,6 @@ import (
 
 	"github.com/eddy-streams/eddy/planner"
 	"github.com/eddy-streams/eddy/sql"
-	"github.com/eddy-streams/eddy/sql/types"
 )
 
 // aggSpec is what an aggregation worker needs to build window tables.
@@ -31,11 +30,7 @@ func newAggSpec(stage *planner.AggregateStage) (*aggSpec, error) {
 		s.keyStores = append(s.keyStores, f)
 	}
 	for _, a := range stage.Aggs {
-		argT := types.NullType
-		if a.Arg != nil {
-			argT = a.Arg.Type()
-		}
-		f, err := newAggState(a.Fn, a.Distinct, argT, a.T)
+		f, err := newAggState(a)
 		if err != nil {
 			return nil, err
 		}
@@ -179,6 +174,11 @@ type aggChunk struct {
 	starts []int64       // first window start of each row that is still open
 	times  []int64       // event time of each row: its last window start follows
 	hashes []uint64      // key hash of each row of the batch
+	// For per-key windows: the watermark after each row, and the filtered
+	// batch with where it came from, to report late rows.
+	wmAt            []int64
+	rec             arrow.RecordBatch
+	split, position string
 	rows   []int32       // rows of this worker, in batch order
 	done   func()        // releases the shared columns once every worker is done
 }
@@ -226,7 +226,7 @@ func (w *windowAggregator) add(c *aggChunk) {
 	}
 	for _, t := range touched {
 		for i, a := range t.aggs {
-			a.update(c.args[i], t.rows, t.gids)
+			a.update(c.args[i], c.times, t.rows, t.gids)
 		}
 		t.rows, t.gids = t.rows[:0], t.gids[:0]
 	}

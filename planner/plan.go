@@ -57,11 +57,13 @@ type AggregateStage struct {
 	AggSchema types.Schema
 }
 
-// Aggregate is one aggregate of the stage; Arg is over ScanSchema (nil for count_star).
+// Aggregate is one aggregate of the stage (see sql.Aggregate for Fn, Param
+// and T); Arg is over ScanSchema (nil for count_star).
 type Aggregate struct {
 	Fn       string
 	Arg      expr.Expr
 	Distinct bool
+	Param    float64
 	T        types.Type
 }
 
@@ -135,7 +137,7 @@ func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) 
 			agg.KeyExprs = append(agg.KeyExprs, remapColumns(g, remap))
 		}
 		for _, a := range q.Aggregates {
-			agg.Aggs = append(agg.Aggs, Aggregate{Fn: a.Fn, Arg: remapColumns(a.Arg, remap), Distinct: a.Distinct, T: a.T})
+			agg.Aggs = append(agg.Aggs, Aggregate{Fn: a.Fn, Arg: remapColumns(a.Arg, remap), Distinct: a.Distinct, Param: a.Param, T: a.T})
 		}
 		p.Agg = agg
 		p.Select = q.Select
@@ -205,6 +207,9 @@ func (p *Physical) Explain() string {
 			}
 			if g.Distinct {
 				arg = "DISTINCT " + arg
+			}
+			if g.Fn == "approx_percentile" || g.Fn == "top_k" {
+				arg = fmt.Sprintf("%s, %v", arg, g.Param)
 			}
 			aggs[i] = fmt.Sprintf("%s(%s)", g.Fn, arg)
 		}

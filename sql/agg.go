@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/eddy-streams/eddy/sql/expr"
 	"github.com/eddy-streams/eddy/sql/types"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -241,10 +242,39 @@ func (b *binder) groupName(e expr.Expr) string {
 	return fmt.Sprintf("key%d", len(b.q.GroupNames))
 }
 
-// aggregate binds an aggregate call in a clause that allows them and returns
-// a reference to the query's Aggregate.
+// aggregate binds an aggregate call tidb parsed as one (COUNT, SUM, STDDEV, ...).
 func (b *binder) aggregate(n *ast.AggregateFuncExpr, off int, cl clause) expr.Expr {
-	name := strings.ToUpper(n.F)
+	return b.bindAggregate(n.F, n.Args, n.Distinct, off, cl)
+}
+
+// aggFns maps each aggregate's name, as written, to its Aggregate.Fn. tidb
+// reads STDDEV and VARIANCE as MySQL's population forms; eddy follows the SQL
+// standard (and PostgreSQL, Flink): they are the sample forms.
+var aggFns = map[string]string{
+	"COUNT": "count", "SUM": "sum", "AVG": "avg", "MIN": "min", "MAX": "max",
+	"STDDEV_POP": "stddev_pop", "STDDEV_SAMP": "stddev_samp", "STDDEV": "stddev_samp",
+	"VAR_POP": "var_pop", "VAR_SAMP": "var_samp", "VARIANCE": "var_samp",
+	"FIRST_VALUE": "first_value", "LAST_VALUE": "last_value",
+	"APPROX_COUNT_DISTINCT": "approx_count_distinct", "APPROX_PERCENTILE": "approx_percentile", "TOP_K": "top_k",
+}
+
+// aggregateCalls are the aggregates tidb parses as plain function calls (by
+// their lower-case or rewritten name), which b.call hands to bindAggregate.
+var aggregateCalls = map[string]string{fnFirstValue: "FIRST_VALUE", fnLastValue: "LAST_VALUE", "top_k": "TOP_K"}
+
+// MaxTopK is the largest k TOP_K(x, k) accepts.
+const MaxTopK = 1000
+
+// bindAggregate binds an aggregate call in a clause that allows them and
+// returns a reference to the query's Aggregate. fn is the parser's name for it;
+// the name as written (at off) decides which aggregate it is.
+func (b *binder) bindAggregate(fn string, args []ast.ExprNode, distinct bool, off int, cl clause) expr.Expr {
+	name := strings.ToUpper(fn)
+	if n, ok := aggregateCalls[fn]; ok {
+		name = n
+	} else if w := b.words[b.m.orig(off)]; w != "" {
+		name = w // STDDEV, not tidb's stddev_pop
+	}
 	switch {
 	case cl.inAgg != "":
 		b.errorNode(off, "aggregate %s inside aggregate %s: aggregates do not nest", name, cl.inAgg)
@@ -257,24 +287,49 @@ func (b *binder) aggregate(n *ast.AggregateFuncExpr, off int, cl clause) expr.Ex
 		b.errorNode(off, "%s", msg)
 		return nil
 	}
-	fn := strings.ToLower(n.F)
+	fn, ok := aggFns[name]
+	if !ok {
+		if name == "STD" {
+			b.errorNode(off, "STD is ambiguous (MySQL's population standard deviation): write STDDEV_POP, or STDDEV_SAMP (which STDDEV means in eddy)")
+			return nil
+		}
+		b.errorNode(off, "unknown aggregate %s: eddy has COUNT, SUM, AVG, MIN, MAX, STDDEV_POP, STDDEV_SAMP (STDDEV), VAR_POP, VAR_SAMP (VARIANCE), "+
+			"FIRST_VALUE, LAST_VALUE, APPROX_COUNT_DISTINCT, APPROX_PERCENTILE and TOP_K", name)
+		return nil
+	}
 	switch fn {
-	case "count", "sum", "avg", "min", "max":
+	case "approx_percentile":
+		if len(args) != 2 {
+			b.errorNode(off, "APPROX_PERCENTILE takes 2 arguments, a number and the percentile as a literal between 0 and 1 (APPROX_PERCENTILE(x, 0.95)); got %d", len(args))
+			return nil
+		}
+	case "top_k":
+		if len(args) != 2 {
+			b.errorNode(off, "TOP_K takes 2 arguments, the value and how many of the most frequent to return as a literal (TOP_K(x, 10)); got %d", len(args))
+			return nil
+		}
 	default:
-		b.errorNode(off, "unknown aggregate %s: eddy has COUNT, SUM, AVG, MIN and MAX", name)
-		return nil
+		if len(args) != 1 {
+			b.errorNode(off, "%s takes one argument, got %d", name, len(args))
+			return nil
+		}
 	}
-	if len(n.Args) != 1 {
-		b.errorNode(off, "%s takes one argument, got %d", name, len(n.Args))
-		return nil
+	a := Aggregate{Fn: fn, Distinct: distinct}
+	switch fn {
+	case "min", "max", "first_value", "last_value":
+		a.Distinct = false // DISTINCT does not change them
+	case "approx_count_distinct", "approx_percentile", "top_k":
+		if distinct {
+			b.errorNode(off, "DISTINCT is not allowed in %s", name)
+			return nil
+		}
 	}
-	a := Aggregate{Fn: fn, Distinct: n.Distinct}
 	argCl := clause{name: cl.name, inAgg: name}
-	if lit, ok := n.Args[0].(ast.ValueExpr); ok && fn == "count" && lit.GetValue() != nil && !n.Distinct {
+	if lit, ok := args[0].(ast.ValueExpr); ok && fn == "count" && lit.GetValue() != nil && !distinct {
 		a.Fn, a.T = "count_star", types.BigIntType // COUNT(*) and COUNT(1)
 	} else {
-		argOff := childOff(n.Args[0], off)
-		arg := b.expr(n.Args[0], off, argCl)
+		argOff := childOff(args[0], off)
+		arg := b.expr(args[0], off, argCl)
 		if arg == nil {
 			return nil
 		}
@@ -283,12 +338,18 @@ func (b *binder) aggregate(n *ast.AggregateFuncExpr, off int, cl clause) expr.Ex
 			b.errorNode(argOff, "%s(NULL) has no type: CAST the NULL to one", name)
 			return nil
 		}
+		numeric := func() bool {
+			if !t.IsNumeric() {
+				b.errorNode(argOff, "%s needs a numeric argument (BIGINT, DOUBLE or DECIMAL), got %s: CAST it to a number", name, t)
+				return false
+			}
+			return true
+		}
 		switch fn {
 		case "count":
 			a.T = types.BigIntType
 		case "sum":
-			if !t.IsNumeric() {
-				b.errorNode(argOff, "SUM needs a numeric argument (BIGINT, DOUBLE or DECIMAL), got %s: CAST it to a number", t)
+			if !numeric() {
 				return nil
 			}
 			a.T = t
@@ -296,22 +357,45 @@ func (b *binder) aggregate(n *ast.AggregateFuncExpr, off int, cl clause) expr.Ex
 				a.T = types.DecimalType(types.MaxDecimalPrecision, t.Scale)
 			}
 		case "avg":
-			if !t.IsNumeric() {
-				b.errorNode(argOff, "AVG needs a numeric argument (BIGINT, DOUBLE or DECIMAL), got %s: CAST it to a number", t)
+			if !numeric() {
 				return nil
 			}
 			a.T = types.DoubleType
 			if t.Kind == types.Decimal {
 				a.T = types.DecimalType(types.MaxDecimalPrecision, max(t.Scale, 6))
 			}
-		default:
+		case "stddev_pop", "stddev_samp", "var_pop", "var_samp", "approx_percentile":
+			if !numeric() {
+				return nil
+			}
+			a.T = types.DoubleType
+		case "min", "max":
 			if t.Kind == types.JSON || t.Kind == types.Interval {
 				b.errorNode(argOff, "%s cannot order %s values: CAST the argument to a comparable type", name, t)
 				return nil
 			}
 			a.T = t
+		default: // first_value, last_value, approx_count_distinct, top_k: any column type
+			if t.Kind == types.Interval {
+				b.errorNode(argOff, "%s cannot take an INTERVAL: it is not a column type (select UNIX_TIMESTAMP(t2) - UNIX_TIMESTAMP(t1) for seconds)", name)
+				return nil
+			}
+			a.T = t
+			switch fn {
+			case "approx_count_distinct":
+				a.T = types.BigIntType
+			case "top_k":
+				a.T = types.JSONType
+			}
 		}
 		a.Arg = arg
+	}
+	if len(args) == 2 {
+		p, ok := b.aggParam(name, args[1], off, argCl)
+		if !ok {
+			return nil
+		}
+		a.Param = p
 	}
 	for i, prev := range b.q.Aggregates {
 		if reflect.DeepEqual(prev, a) {
@@ -320,6 +404,55 @@ func (b *binder) aggregate(n *ast.AggregateFuncExpr, off int, cl clause) expr.Ex
 	}
 	b.q.Aggregates = append(b.q.Aggregates, a)
 	return &aggRef{i: len(b.q.Aggregates) - 1, t: a.T}
+}
+
+// aggParam binds the literal second argument of APPROX_PERCENTILE (the
+// percentile, 0 to 1) or TOP_K (k, 1 to MaxTopK).
+func (b *binder) aggParam(name string, raw ast.ExprNode, off int, cl clause) (float64, bool) {
+	at := childOff(raw, off)
+	e := b.expr(raw, off, cl)
+	if e == nil {
+		return 0, false
+	}
+	lit, _ := e.(*expr.Literal)
+	if name == "TOP_K" {
+		k, ok := int64(0), false
+		if lit != nil {
+			k, ok = lit.Value.(int64)
+		}
+		switch {
+		case !ok || lit.T.Kind != types.BigInt:
+			b.errorNode(at, "TOP_K's second argument is how many values to return, a whole number literal such as 10: TOP_K(x, 10)")
+			return 0, false
+		case k < 1 || k > MaxTopK:
+			b.errorNode(at, "TOP_K returns 1 to %d values, got k = %d", MaxTopK, k)
+			return 0, false
+		}
+		return float64(k), true
+	}
+	var q float64
+	ok := lit != nil && lit.Value != nil
+	if ok {
+		switch v := lit.Value.(type) {
+		case int64:
+			q = float64(v)
+		case float64:
+			q = v
+		case decimal128.Num:
+			q = v.ToFloat64(lit.T.Scale)
+		default:
+			ok = false
+		}
+	}
+	switch {
+	case !ok:
+		b.errorNode(at, "APPROX_PERCENTILE's second argument is the percentile, a number literal between 0 and 1: APPROX_PERCENTILE(x, 0.95)")
+		return 0, false
+	case !(q >= 0 && q <= 1):
+		b.errorNode(at, "APPROX_PERCENTILE's percentile must be between 0 and 1 (0.5 is the median, 0.99 the 99th percentile), got %s", literalText(lit))
+		return 0, false
+	}
+	return q, true
 }
 
 // overAggSchema rewrites an expression of an aggregating query's SELECT or

@@ -110,6 +110,9 @@ func (b *binder) call(x *ast.FuncCallExpr, off int, cl clause) expr.Expr {
 		b.errorNode(off, "%s(...) is a window: it belongs in GROUP BY; select window_start and window_end for its bounds", display)
 		return nil
 	}
+	if _, ok := aggregateCalls[name]; ok {
+		return b.bindAggregate(name, x.Args, false, off, cl)
+	}
 	f := scalarFunc(name)
 	if f == nil {
 		hint := "see sql/DIALECT.md for the functions eddy has"

@@ -158,6 +158,9 @@ func renderQuery(b *strings.Builder, q *Query) {
 		if a.Distinct {
 			arg = "DISTINCT " + arg
 		}
+		if a.Fn == "approx_percentile" || a.Fn == "top_k" {
+			arg = fmt.Sprintf("%s, %v", arg, a.Param)
+		}
 		fmt.Fprintf(b, "  agg%d = %s(%s) %s\n", i, a.Fn, arg, a.T)
 	}
 	if q.Aggregating() {

@@ -13,6 +13,10 @@ const (
 	fnCast     = "__eddy_cast"     // CAST(x AS type)   -> __eddy_cast(x, 'type')
 	fnStep     = "__eddy_step"     // STEP(ts BY i)     -> __eddy_step(ts, i)
 	fnSession  = "__eddy_session"  // SESSION(...)      -> __eddy_session(...) (SESSION is a keyword to tidb)
+	// FIRST_VALUE(x) and LAST_VALUE(x) without OVER are eddy's aggregates; tidb's
+	// grammar has them only as window functions.
+	fnFirstValue = "__eddy_first_value"
+	fnLastValue  = "__eddy_last_value"
 )
 
 // segment maps a run of rewritten text to the original text. A verbatim
@@ -76,6 +80,7 @@ type replacement struct {
 //	CAST(x AS type ...)   -> __eddy_cast(x, 'type ...')    (any eddy type name)
 //	STEP(x BY i)          -> __eddy_step(x, i)
 //	SESSION(...)          -> __eddy_session(...)
+//	FIRST_VALUE(x)        -> __eddy_first_value(x)         (not followed by OVER; LAST_VALUE likewise)
 //	SELECT STREAM ...     -> SELECT ...                    (KDA)
 //
 // Only whole tokens are replaced; everything else is copied verbatim.
@@ -102,6 +107,8 @@ func rewrite(code string, toks []token) (string, offsetMap) {
 			reps = append(reps, replacement{i, i, fnSession})
 		case (t.is("FLOOR") || t.is("CAST") || t.is("STEP")) && next(1).is("("):
 			reps = append(reps, rewriteCall(code, toks, i)...)
+		case (t.is("FIRST_VALUE") || t.is("LAST_VALUE")) && next(1).is("(") && !windowCall(toks, i+1):
+			reps = append(reps, replacement{i, i, pick(t.is("FIRST_VALUE"), fnFirstValue, fnLastValue)})
 		}
 	}
 	return apply(code, toks, reps)
@@ -146,6 +153,25 @@ func rewriteCall(code string, toks []token, i int) []replacement {
 		}
 	}
 	return nil
+}
+
+// windowCall says whether the call whose "(" is toks[open] is followed by a
+// window (OVER, or IGNORE/RESPECT NULLS before it), or is unbalanced; either
+// way it is left to tidb.
+func windowCall(toks []token, open int) bool {
+	depth := 0
+	for j := open; j < len(toks); j++ {
+		switch {
+		case toks[j].is("("):
+			depth++
+		case toks[j].is(")"):
+			depth--
+			if depth == 0 {
+				return j+1 < len(toks) && (toks[j+1].is("OVER") || toks[j+1].is("IGNORE") || toks[j+1].is("RESPECT"))
+			}
+		}
+	}
+	return true
 }
 
 // apply builds the rewritten text from the replacements, in token order.

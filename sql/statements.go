@@ -163,16 +163,30 @@ type Window struct {
 	Gap    time.Duration // SESSION
 }
 
-// Aggregate is one aggregate call of a query. Fn is count, count_star, sum, avg,
-// min or max; Arg is over Query.Input (nil for count_star). T is the result type:
-// count -> BIGINT; sum of BIGINT -> BIGINT, of DOUBLE -> DOUBLE, of DECIMAL(p,s) ->
-// DECIMAL(38,s); avg -> DOUBLE (DECIMAL(38, max(s,6)) for DECIMAL input); min/max
-// -> the argument's type. NULL arguments are ignored; an empty group gives NULL
-// (count gives 0).
+// Aggregate is one aggregate call of a query. Arg is over Query.Input (nil for
+// count_star). T is the result type. Fn and T, by function (sql/DIALECT.md has
+// the user's view):
+//
+//	count, count_star                 BIGINT
+//	sum                               BIGINT for BIGINT, DOUBLE for DOUBLE, DECIMAL(38,s) for DECIMAL(p,s)
+//	avg                               DOUBLE (DECIMAL(38, max(s,6)) for DECIMAL input)
+//	min, max                          the argument's type
+//	stddev_pop, stddev_samp,
+//	var_pop, var_samp                 DOUBLE (numeric argument)
+//	first_value, last_value           the argument's type: the value of the row with the
+//	                                  smallest / largest time (TimeColumn); ties: first / last to arrive
+//	approx_count_distinct             BIGINT
+//	approx_percentile                 DOUBLE (numeric argument); Param is the percentile q in [0, 1]
+//	top_k                             JSON: [{"value":v,"count":n},...]; Param is k (a whole number >= 1)
+//
+// NULL arguments are ignored; a group with no non-NULL argument gives NULL
+// (count and approx_count_distinct give 0). Distinct drops
+// repeated argument values of a group before they reach the aggregate.
 type Aggregate struct {
 	Fn       string
 	Arg      expr.Expr
 	Distinct bool
+	Param    float64 // the literal second argument of approx_percentile (q) and top_k (k); else 0
 	T        types.Type
 }
 

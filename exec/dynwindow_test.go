@@ -1,0 +1,201 @@
+package exec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/eddy-streams/eddy/sql"
+)
+
+type oracleWin struct {
+	key        string
+	start, end int64
+	g          oracleGroup
+	emitted    bool
+}
+
+// keyWindowOracle runs the per-key window rules row by row: SESSION merges the
+// spans [t, t+gap) of a key that overlap, STAGGER opens [t, t+size) at a key's
+// row not held by an open window. A window is closed once end-1 <= the
+// watermark after the current row; a row that only opens a closed window is late.
+func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleWin, int) {
+	splitMax := map[string]int64{}
+	all := map[string]bool{}
+	for _, e := range order {
+		all[e.split] = true
+	}
+	wm := int64(math.MinInt64)
+	var wins []*oracleWin
+	late := 0
+	add := func(w *oracleWin, e event) {
+		w.g.n++
+		if !e.vNull {
+			w.g.sum += e.v
+			w.g.sumN++
+		}
+		w.g.min = math.Min(w.g.min, e.d)
+		w.g.max = math.Max(w.g.max, e.d)
+	}
+	for _, e := range order {
+		if m, ok := splitMax[e.split]; !ok || e.ts > m {
+			splitMax[e.split] = e.ts
+		}
+		if len(splitMax) == len(all) {
+			lo := int64(math.MaxInt64)
+			for _, m := range splitMax {
+				lo = min(lo, m-delay)
+			}
+			wm = max(wm, lo)
+		}
+		open := func(w *oracleWin) bool { return w.key == e.key && w.end-1 > wm && !w.emitted }
+		if session {
+			var hit []*oracleWin
+			for _, w := range wins {
+				if open(w) && w.start < e.ts+span && e.ts < w.end {
+					hit = append(hit, w)
+				}
+			}
+			if len(hit) == 0 {
+				if e.ts+span-1 <= wm {
+					late++
+					continue
+				}
+				w := &oracleWin{key: e.key, start: e.ts, end: e.ts + span, g: oracleGroup{min: math.Inf(1), max: math.Inf(-1)}}
+				add(w, e)
+				wins = append(wins, w)
+				continue
+			}
+			first := hit[0]
+			first.start, first.end = min(first.start, e.ts), max(first.end, e.ts+span)
+			for _, w := range hit[1:] {
+				first.start, first.end = min(first.start, w.start), max(first.end, w.end)
+				first.g.n += w.g.n
+				first.g.sum += w.g.sum
+				first.g.sumN += w.g.sumN
+				first.g.min = math.Min(first.g.min, w.g.min)
+				first.g.max = math.Max(first.g.max, w.g.max)
+				w.emitted = true // merged away
+			}
+			add(first, e)
+			continue
+		}
+		var best *oracleWin
+		for _, w := range wins {
+			if open(w) && w.start <= e.ts && e.ts < w.end && (best == nil || w.start > best.start) {
+				best = w
+			}
+		}
+		if best == nil {
+			if e.ts+span-1 <= wm {
+				late++
+				continue
+			}
+			best = &oracleWin{key: e.key, start: e.ts, end: e.ts + span, g: oracleGroup{min: math.Inf(1), max: math.Inf(-1)}}
+			wins = append(wins, best)
+		}
+		add(best, e)
+	}
+	var out []*oracleWin
+	for _, w := range wins {
+		if !w.emitted {
+			out = append(out, w)
+		}
+	}
+	return out, late
+}
+
+func TestKeyWindowsMatchOracle(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		kind    sql.WindowKind
+		span    int64
+		splits  []string
+		late    int
+		workers int
+	}{
+		{"session with late rows", sql.Session, 150, []string{"s0"}, 53, 2},
+		{"session several splits", sql.Session, 400, []string{"a", "b"}, 0, 3},
+		{"stagger with late rows", sql.Stagger, 700, []string{"s0"}, 47, 2},
+		{"stagger several splits", sql.Stagger, 1500, []string{"a", "b", "c"}, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(uint64(tc.span), 9))
+			events := genEvents(rng, 20_000, tc.splits, 300, tc.late)
+			// Sparser keys make sessions end and restart.
+			for i := range events {
+				events[i].ts += int64(i%5) * 37
+			}
+			src := newMemSource(t, events, rng, mem)
+			var order []event
+			idx := map[string]int{}
+			bySplit := map[string][]event{}
+			for _, e := range events {
+				bySplit[e.split] = append(bySplit[e.split], e)
+			}
+			for _, b := range src.batches {
+				n := int(b.Record.NumRows())
+				order = append(order, bySplit[b.Split][idx[b.Split]:idx[b.Split]+n]...)
+				idx[b.Split] += n
+			}
+			const delay = 400
+			want, wantLate := keyWindowOracle(order, tc.kind == sql.Session, tc.span, delay)
+			p := aggPlan(time.Second, delay*time.Millisecond, tc.workers)
+			p.Agg.Window = sql.Window{Kind: tc.kind, Gap: time.Duration(tc.span) * time.Millisecond, Size: time.Duration(tc.span) * time.Millisecond}
+			sink, errs, st := runJob(t, p, src)
+			if int(st.LateRows) != wantLate || len(errs.errs) != wantLate {
+				t.Fatalf("late rows: job %d (%d records), oracle %d", st.LateRows, len(errs.errs), wantLate)
+			}
+			if tc.late > 0 && wantLate == 0 {
+				t.Fatal("the generator made no late rows")
+			}
+			got := map[string]string{}
+			for _, r := range sink.rows {
+				got[fmt.Sprintf("%s|%d|%d", r[0], parseTS(t, r[1]), parseTS(t, r[2]))] = fmt.Sprintf("%s %s %s %s", r[3], r[4], r[5], r[6])
+			}
+			if len(sink.rows) > 0 && testing.Verbose() {
+				t.Logf("first job row %v", sink.rows[0])
+			}
+			if len(got) != len(sink.rows) {
+				t.Fatalf("duplicate windows in the output")
+			}
+			sort.Slice(want, func(i, j int) bool { return want[i].start < want[j].start })
+			for _, w := range want {
+				k := fmt.Sprintf("%s|%d|%d", w.key, w.start, w.end)
+				sum := "(null)"
+				if w.g.sumN > 0 {
+					sum = fmt.Sprint(w.g.sum)
+				}
+				exp := fmt.Sprintf("%d %s %s %s", w.g.n, sum, fmtFloat(w.g.min), fmtFloat(w.g.max))
+				if got[k] != exp {
+					t.Fatalf("window %s: job %q, oracle %q", k, got[k], exp)
+				}
+				delete(got, k)
+			}
+			if len(got) > 0 {
+				for k := range got {
+					t.Fatalf("job emitted %d windows the oracle lacks, e.g. %s", len(got), k)
+				}
+			}
+		})
+	}
+}
+
+// parseTS reads a timestamp as the array's ValueStr renders it.
+func parseTS(t *testing.T, s string) int64 {
+	t.Helper()
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999Z", time.RFC3339Nano} {
+		if ts, err := time.Parse(layout, s); err == nil {
+			return ts.UnixMilli()
+		}
+	}
+	t.Fatalf("cannot parse timestamp %q", s)
+	return 0
+}
