@@ -350,7 +350,6 @@ func (d *dynAggregator) String() string {
 	return fmt.Sprintf("dynAggregator{keys %d/%d, windows %d/%d}", d.liveKeys, d.keyCount, d.live, d.groups)
 }
 
-
 // dynamic says whether the job's windows are per key (SESSION, STAGGER).
 func (j *Job) dynamic() bool {
 	k := j.plan.Agg.Window.Kind

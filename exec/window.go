@@ -179,8 +179,8 @@ type aggChunk struct {
 	wmAt            []int64
 	rec             arrow.RecordBatch
 	split, position string
-	rows   []int32       // rows of this worker, in batch order
-	done   func()        // releases the shared columns once every worker is done
+	rows            []int32 // rows of this worker, in batch order
+	done            func()  // releases the shared columns once every worker is done
 }
 
 // windowAggregator is one worker's windows.
