@@ -129,6 +129,17 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if err := checkMergeable(j.spec, string(a.Window.Kind)); err != nil {
 			return nil, err
 		}
+		if a.AllowedLateness > 0 {
+			return nil, fmt.Errorf("allowed lateness is supported for TUMBLE and HOP windows, not yet for %s", a.Window.Kind)
+		}
+	}
+	if a.AllowedLateness < 0 {
+		return nil, fmt.Errorf("allowed lateness %s must not be negative", a.AllowedLateness)
+	}
+	if a.AllowedLateness > 0 {
+		if err := checkMergeable(j.spec, "windows with allowed lateness"); err != nil {
+			return nil, err
+		}
 	}
 	j.timeCol = a.TimeColumn
 	for i, k := range a.KeyExprs {
@@ -393,8 +404,8 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 	assign := newAssigner(a.Window)
 	// boundary counts the windows that may close at watermark w (start+size-1 <= w).
 	boundary := func(w int64) int64 {
-		if w == maxTime || w == minTime || j.dynamic() {
-			return w // per-key windows may close at any watermark
+		if w == maxTime || w == minTime || j.dynamic() || a.AllowedLateness > 0 {
+			return w // windows may close, or updated results go out, at any watermark
 		}
 		return floorDiv(w-assign.size+1-assign.offset, assign.slide)
 	}
@@ -480,6 +491,7 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 	}
 	wmAt := (*wmAtBuf)[:n]
 	wm.observe(b.Split, times, timeArr.IsValid, now, wmAt)
+	lateness := j.plan.Agg.AllowedLateness.Milliseconds()
 
 	var cols []arrow.Array
 	release := func() {
@@ -550,7 +562,7 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 			continue
 		}
 		last := assign.lastStart(times[i])
-		first := max(assign.firstStart(times[i]), assign.firstOpen(wmAt[i]))
+		first := max(assign.firstStart(times[i]), assign.firstOpen(wmAt[i]-lateness))
 		if first > last { // every window of the row had closed
 			j.stats.late.Add(1)
 			rowErrs = append(rowErrs, ErrorRecord{Kind: ErrorLate, Source: j.opts.SourceName, Split: b.Split, Position: b.Position,

@@ -503,6 +503,11 @@ func TestSilentSplitHoldsWatermarkWithoutTimeout(t *testing.T) {
 // to slide) that is still open at the watermark after the event; an event with
 // no open window is late.
 func hopOracle(order []event, size, slide, delay int64) (map[string]oracleGroup, int) {
+	return hopOracleLateness(order, size, slide, delay, 0)
+}
+
+// hopOracleLateness keeps windows open for late rows until end-1+lateness <= watermark.
+func hopOracleLateness(order []event, size, slide, delay, lateness int64) (map[string]oracleGroup, int) {
 	splitMax := map[string]int64{}
 	all := map[string]bool{}
 	for _, e := range order {
@@ -524,7 +529,7 @@ func hopOracle(order []event, size, slide, delay int64) (map[string]oracleGroup,
 		}
 		added := false
 		for s := floorDiv(e.ts, slide) * slide; s > e.ts-size; s -= slide {
-			if s+size-1 <= wm {
+			if s+size-1+lateness <= wm {
 				continue
 			}
 			added = true
@@ -606,5 +611,64 @@ func TestHopWindowsMatchOracle(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With allowed lateness a closed window keeps its state: rows within the
+// lateness update it and the (window, key) result is emitted again; the last
+// version of each equals the oracle that counts those rows in.
+func TestAllowedLatenessUpdatesWindows(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(11, 12))
+	events := genEvents(rng, 20_000, []string{"s0"}, 300, 71)
+	// Some rows late by a little (within lateness), some by a lot.
+	for i := range events {
+		if i%53 == 52 {
+			events[i].ts -= 1_500
+		}
+	}
+	src := newMemSource(t, events, rng, mem)
+	var order []event
+	n := 0
+	for _, b := range src.batches {
+		k := int(b.Record.NumRows())
+		order = append(order, events[n:n+k]...)
+		n += k
+	}
+	const size, delay, lateness = 1000, 200, 2000
+	want, wantLate := hopOracleLateness(order, size, size, delay, lateness)
+	_, lateWithout := hopOracleLateness(order, size, size, delay, 0)
+	if lateWithout <= wantLate {
+		t.Fatalf("test data: lateness saves no rows (%d late without, %d with)", lateWithout, wantLate)
+	}
+	p := aggPlan(size*time.Millisecond, delay*time.Millisecond, 2)
+	p.Agg.AllowedLateness = lateness * time.Millisecond
+	sink, _, st := runJob(t, p, src)
+	if int(st.LateRows) != wantLate {
+		t.Fatalf("late rows: job %d, oracle %d", st.LateRows, wantLate)
+	}
+	final := map[string][]string{}
+	for _, r := range sink.rows {
+		final[fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))] = r // later versions replace earlier ones
+	}
+	if len(sink.rows) <= len(final) {
+		t.Fatalf("no window was updated: %d rows for %d windows", len(sink.rows), len(final))
+	}
+	if len(final) != len(want) {
+		t.Fatalf("%d windows, oracle %d", len(final), len(want))
+	}
+	for k, g := range want {
+		r := final[k]
+		if r == nil {
+			t.Fatalf("window %s missing", k)
+		}
+		sum := "(null)"
+		if g.sumN > 0 {
+			sum = fmt.Sprint(g.sum)
+		}
+		if got, exp := fmt.Sprintf("%s %s %s %s", r[3], r[4], r[5], r[6]), fmt.Sprintf("%d %s %s %s", g.n, sum, fmtFloat(g.min), fmtFloat(g.max)); got != exp {
+			t.Fatalf("window %s: last version %s, oracle %s", k, got, exp)
+		}
 	}
 }

@@ -49,6 +49,10 @@ type windowTable struct {
 	keys       []keyStore
 	aggs       []aggState
 	n          int32
+	// emitted is set once the window's result went out; later rows (within
+	// the allowed lateness) mark their groups dirty for an updated result.
+	emitted bool
+	dirty   map[int32]bool
 	// scratch for one chunk
 	rows, gids []int32
 }
@@ -190,10 +194,13 @@ type windowAggregator struct {
 	tables map[int64]*windowTable
 	// the table of the previous row, which is usually the next row's too
 	last *windowTable
+	// lateness is how long (ms) a window's state outlives its close for late rows.
+	lateness int64
 }
 
 func newWindowAggregator(spec *aggSpec) *windowAggregator {
-	return &windowAggregator{spec: spec, assign: newAssigner(spec.stage.Window), tables: map[int64]*windowTable{}}
+	return &windowAggregator{spec: spec, assign: newAssigner(spec.stage.Window), tables: map[int64]*windowTable{},
+		lateness: spec.stage.AllowedLateness.Milliseconds()}
 }
 
 func (w *windowAggregator) table(start int64, touched *[]*windowTable) *windowTable {
@@ -220,6 +227,9 @@ func (w *windowAggregator) add(c *aggChunk) {
 		for start := c.starts[r]; start <= lastStart; start += w.assign.slide {
 			t := w.table(start, &touched)
 			g := t.group(c.keys, int(r), c.hashes[r])
+			if t.emitted {
+				t.dirty[g] = true
+			}
 			t.rows = append(t.rows, r)
 			t.gids = append(t.gids, g)
 		}
@@ -238,8 +248,12 @@ func (w *windowAggregator) add(c *aggChunk) {
 func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.RecordBatch, []string) {
 	var due []*windowTable
 	for start, t := range w.tables {
-		if t.end-1 <= watermark {
+		closed := t.end-1 <= watermark
+		if closed && (!t.emitted || len(t.dirty) > 0) {
 			due = append(due, t)
+		}
+		// State is kept for the allowed lateness after the window closes.
+		if t.end-1+w.lateness <= watermark {
 			delete(w.tables, start)
 		}
 	}
@@ -248,9 +262,44 @@ func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.
 	var out []arrow.RecordBatch
 	var errs []string
 	for _, t := range due {
-		rec, e := t.build(w.spec, mem)
+		var rec arrow.RecordBatch
+		var e []string
+		if !t.emitted {
+			rec, e = t.build(w.spec, mem)
+			t.emitted, t.dirty = true, map[int32]bool{}
+		} else {
+			rec, e = t.buildDirty(w.spec, mem)
+			clear(t.dirty)
+		}
 		out = append(out, rec)
 		errs = append(errs, e...)
 	}
 	return out, errs
+}
+
+// buildDirty returns the updated results of the groups that changed since the
+// window was emitted, in AggSchema: an upsert of (window, key).
+func (t *windowTable) buildDirty(s *aggSpec, mem memory.Allocator) (arrow.RecordBatch, []string) {
+	gids := make([]int32, 0, len(t.dirty))
+	for g := range t.dirty {
+		gids = append(gids, g)
+	}
+	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
+	sub := &windowTable{start: t.start, end: t.end, n: int32(len(gids))}
+	for i, f := range s.keyStores {
+		k := f()
+		for _, g := range gids {
+			t.keys[i].copyTo(k, g)
+		}
+		sub.keys = append(sub.keys, k)
+	}
+	for i, f := range s.aggStates {
+		a := f()
+		for n, g := range gids {
+			a.addGroup()
+			a.(mergeableState).mergeFrom(int32(n), t.aggs[i], g)
+		}
+		sub.aggs = append(sub.aggs, a)
+	}
+	return sub.build(s, mem)
 }

@@ -8,6 +8,7 @@ package planner
 import (
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,10 @@ type AggregateStage struct {
 	TimeColumn int // in ScanSchema: the event-time column
 	// WatermarkDelay is the bounded disorder of event time (0 for ROWTIME).
 	WatermarkDelay time.Duration
+	// AllowedLateness keeps a closed window's state this long: rows that
+	// arrive within it update the window and its result is emitted again
+	// (an upsert of window and key). Rows later than that are late.
+	AllowedLateness time.Duration
 	EventTime      bool // false when the time column is ROWTIME
 	KeyExprs       []expr.Expr
 	KeyNames       []string
@@ -65,6 +70,45 @@ type Aggregate struct {
 	Distinct bool
 	Param    float64
 	T        types.Type
+}
+
+// OptAllowedLateness is the stream WITH option that keeps closed windows open
+// for late rows, e.g. allowed_lateness = '30 seconds'. It belongs to the engine,
+// not the connector.
+const OptAllowedLateness = "allowed_lateness"
+
+// EngineOptions are the stream WITH options the planner reads; connectors
+// never see them.
+func EngineOptions() []string { return []string{OptAllowedLateness} }
+
+// ParseDuration reads '30 seconds', '2 MINUTES', '500 ms' or a Go duration
+// such as '1m30s'. It must not be negative.
+func ParseDuration(v string) (time.Duration, error) {
+	s := strings.TrimSpace(v)
+	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return 0, fmt.Errorf("a duration must not be negative")
+		}
+		return d, nil
+	}
+	num, unit, ok := strings.Cut(s, " ")
+	if !ok {
+		return 0, fmt.Errorf("not a duration: write e.g. '30 seconds' or '1m30s'")
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("not a duration: %q is not a whole number of units", num)
+	}
+	units := map[string]time.Duration{"millisecond": time.Millisecond, "ms": time.Millisecond, "second": time.Second,
+		"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+	u, ok := units[strings.TrimSuffix(strings.ToLower(strings.TrimSpace(unit)), "s")]
+	if !ok {
+		u, ok = units[strings.ToLower(strings.TrimSpace(unit))]
+	}
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q: use milliseconds, seconds, minutes, hours or days", unit)
+	}
+	return time.Duration(n) * u, nil
 }
 
 // Options tune planning.
@@ -132,6 +176,15 @@ func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) 
 		}
 		if agg.EventTime {
 			agg.WatermarkDelay = def.Watermark.Delay
+		}
+		if def != nil {
+			if v, ok := def.With[OptAllowedLateness]; ok {
+				d, err := ParseDuration(v)
+				if err != nil {
+					return nil, fmt.Errorf("stream %s: option %s = %q: %w", def.Name, OptAllowedLateness, v, err)
+				}
+				agg.AllowedLateness = d
+			}
 		}
 		for _, g := range q.GroupBy {
 			agg.KeyExprs = append(agg.KeyExprs, remapColumns(g, remap))

@@ -3,6 +3,7 @@ package planner
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eddy-streams/eddy/sql"
 )
@@ -78,5 +79,35 @@ func TestPlanRowtimeAndProjection(t *testing.T) {
 	}
 	if len(p.ScanColumns) != 3 {
 		t.Fatalf("scan columns %v, want price, venue, ROWTIME", p.ScanColumns)
+	}
+}
+
+func TestParseDurationAndAllowedLateness(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"30 seconds": 30 * time.Second, "2 MINUTES": 2 * time.Minute, "1 minute": time.Minute, "500 ms": 500 * time.Millisecond,
+		"1m30s": 90 * time.Second, "0s": 0, "1 day": 24 * time.Hour,
+	} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "soon", "-5s", "5 fortnights", "x seconds"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) succeeded", bad)
+		}
+	}
+	q, def := compileOne(t, `CREATE STREAM s (k VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+  WITH (connector = 'kinesis', stream = 's', allowed_lateness = '45 seconds');
+SELECT k, COUNT(*) AS n FROM s GROUP BY k, TUMBLE(ts, INTERVAL '1' MINUTE);`)
+	p, err := Plan(q, def, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Agg.AllowedLateness != 45*time.Second {
+		t.Fatalf("allowed lateness %v", p.Agg.AllowedLateness)
+	}
+	def.With[OptAllowedLateness] = "later"
+	if _, err := Plan(q, def, Options{}); err == nil || !strings.Contains(err.Error(), "allowed_lateness") {
+		t.Fatalf("bad allowed_lateness accepted: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -184,7 +185,13 @@ func openSource(env Env, def *sql.CreateStream, plan *planner.Physical, bounded 
 	if connector != "kinesis" {
 		return nil, fmt.Errorf("stream %s: connector %q cannot be read; streams use connector = 'kinesis'", def.Name, def.With["connector"])
 	}
-	cfg, err := kinesis.SourceConfigFromOptions(def.Name, def.Columns, def.Paths, def.With)
+	with := make(map[string]string, len(def.With))
+	for k, v := range def.With {
+		if !slices.Contains(planner.EngineOptions(), strings.ToLower(k)) {
+			with[k] = v // the rest are the connector's to check
+		}
+	}
+	cfg, err := kinesis.SourceConfigFromOptions(def.Name, def.Columns, def.Paths, with)
 	if err != nil {
 		return nil, err
 	}
