@@ -53,11 +53,11 @@ type AggregateStage struct {
 	// arrive within it update the window and its result is emitted again
 	// (an upsert of window and key). Rows later than that are late.
 	AllowedLateness time.Duration
-	EventTime      bool // false when the time column is ROWTIME
-	KeyExprs       []expr.Expr
-	KeyNames       []string
-	Aggs           []Aggregate
-	Workers        int
+	EventTime       bool // false when the time column is ROWTIME
+	KeyExprs        []expr.Expr
+	KeyNames        []string
+	Aggs            []Aggregate
+	Workers         int
 	// AggSchema is the schema of fired windows: keys, window_start, window_end, aggregates.
 	AggSchema types.Schema
 }
