@@ -66,6 +66,7 @@ type Job struct {
 	final   []*eval.Evaluator // aggregating: SELECT over AggSchema
 	outSch  *arrow.Schema
 	spec    *aggSpec
+	over    *overExec // OVER windows (over.go)
 }
 
 // NewJob compiles the plan's expressions. errs may be nil when the caller
@@ -93,6 +94,12 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if j.filter, err = eval.Compile(p.Filter, p.ScanSchema); err != nil {
 			return nil, fmt.Errorf("WHERE: %w", err)
 		}
+	}
+	if p.Over != nil {
+		if j.over, err = newOverExec(p); err != nil {
+			return nil, err
+		}
+		return j, nil
 	}
 	if p.Agg == nil {
 		for i, e := range p.Select {
@@ -191,7 +198,9 @@ var errLimitReached = errors.New("limit reached")
 // emitted is flushed), or LIMIT rows were written. The sink is flushed but not closed.
 func (j *Job) Run(ctx context.Context) error {
 	var err error
-	if j.plan.Agg == nil {
+	if j.over != nil {
+		err = j.runOver(ctx)
+	} else if j.plan.Agg == nil {
 		err = j.runProjection(ctx)
 	} else {
 		err = j.runAggregation(ctx)
@@ -721,7 +730,7 @@ func (j *Job) emit(ctx context.Context, recs []arrow.RecordBatch, aggErrs []stri
 	if len(nonEmpty) == 0 {
 		return false, nil
 	}
-	merged, err := sortedConcat(nonEmpty, len(j.plan.Agg.KeyExprs), j.mem)
+	merged, err := mergeWindows(nonEmpty, len(j.plan.Agg.KeyExprs), j.mem)
 	if err != nil {
 		return false, err
 	}

@@ -1,8 +1,10 @@
 package exec
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -110,6 +112,8 @@ type keyStore interface {
 	build(mem memory.Allocator) arrow.Array
 	// copyTo appends group g's key to dst, a store of the same type.
 	copyTo(dst keyStore, g int32)
+	// compare orders groups a and b by key, NULL first.
+	compare(a, b int32) int
 }
 
 func newKeyStore(t types.Type) (func() keyStore, error) {
@@ -312,4 +316,45 @@ func (k *decimalKeys) copyTo(dst keyStore, g int32) {
 func (k *boolKeys) copyTo(dst keyStore, g int32) {
 	d := dst.(*boolKeys)
 	d.v, d.valid = append(d.v, k.v[g]), append(d.valid, k.valid[g])
+}
+
+// compareNullable orders two possibly NULL values, NULL first.
+func compareNullable(va, vb bool, cmpValues func() int) int {
+	switch {
+	case !va && !vb:
+		return 0
+	case !va:
+		return -1
+	case !vb:
+		return 1
+	}
+	return cmpValues()
+}
+
+func (k *intKeys) compare(a, b int32) int {
+	return compareNullable(k.valid[a], k.valid[b], func() int { return cmp.Compare(k.v[a], k.v[b]) })
+}
+
+func (k *floatKeys) compare(a, b int32) int {
+	return compareNullable(k.valid[a], k.valid[b], func() int { return cmp.Compare(k.v[a], k.v[b]) })
+}
+
+func (k *stringKeys) compare(a, b int32) int {
+	return compareNullable(k.valid[a], k.valid[b], func() int { return strings.Compare(k.v[a], k.v[b]) })
+}
+
+func (k *decimalKeys) compare(a, b int32) int {
+	return compareNullable(k.valid[a], k.valid[b], func() int { return k.v[a].Cmp(k.v[b]) })
+}
+
+func (k *boolKeys) compare(a, b int32) int {
+	return compareNullable(k.valid[a], k.valid[b], func() int {
+		switch {
+		case k.v[a] == k.v[b]:
+			return 0
+		case !k.v[a]:
+			return -1
+		}
+		return 1
+	})
 }

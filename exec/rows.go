@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/eddy-streams/eddy/exec/eval"
 )
 
 // rowJSON renders row i of rec as a JSON object, for error records.
@@ -82,7 +84,8 @@ func sortedConcat(recs []arrow.RecordBatch, nKeys int, mem memory.Allocator) (ar
 	}
 	sorted := slices.IsSortedFunc(order, func(a, b int) int { return compareBy(cmps, a, b) })
 	if !sorted {
-		slices.SortStableFunc(order, func(a, b int) int { return compareBy(cmps, a, b) })
+		// (window start, key) is unique per window, so an unstable sort is exact.
+		slices.SortFunc(order, func(a, b int) int { return compareBy(cmps, a, b) })
 	}
 	if sorted {
 		return array.NewRecordBatch(schema, cols, int64(n)), nil
@@ -167,4 +170,91 @@ func comparator(arr arrow.Array) func(i, j int) int {
 		}
 		return values(i, j)
 	}
+}
+
+// mergeWindows orders one epoch's closed windows by (window_start, key). Each
+// record that holds a single window is already in key order (windowTable.build
+// sorts it), and every key lives in one worker, so the runs of one start only
+// need a merge. Records with several starts fall back to a full sort.
+func mergeWindows(recs []arrow.RecordBatch, nKeys int, mem memory.Allocator) (arrow.RecordBatch, error) {
+	startOf := func(r arrow.RecordBatch, i int) int64 {
+		return int64(r.Column(nKeys).(*array.Timestamp).Value(i))
+	}
+	for _, r := range recs {
+		if startOf(r, 0) != startOf(r, int(r.NumRows())-1) {
+			return sortedConcat(recs, nKeys, mem)
+		}
+	}
+	recs = slices.Clone(recs)
+	slices.SortStableFunc(recs, func(a, b arrow.RecordBatch) int { return cmp.Compare(startOf(a, 0), startOf(b, 0)) })
+	schema := recs[0].Schema()
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for c := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		arr, err := array.Concatenate(parts, mem)
+		if err != nil {
+			return nil, fmt.Errorf("concatenate windows: %w", err)
+		}
+		cols[c] = arr
+	}
+	cmps := make([]func(i, j int) int, nKeys)
+	for k := range nKeys {
+		cmps[k] = comparator(cols[k])
+	}
+	n := int(cols[0].Len())
+	order := make([]int32, 0, n)
+	identity := true
+	off := 0
+	for i := 0; i < len(recs); {
+		// The runs [i, j) share a start; merge them by key.
+		j := i + 1
+		for j < len(recs) && startOf(recs[j], 0) == startOf(recs[i], 0) {
+			j++
+		}
+		type run struct{ pos, end int }
+		var runs []run
+		for _, r := range recs[i:j] {
+			runs = append(runs, run{off, off + int(r.NumRows())})
+			off += int(r.NumRows())
+		}
+		for {
+			best := -1
+			for ri, r := range runs {
+				if r.pos < r.end && (best < 0 || compareBy(cmps, r.pos, runs[best].pos) < 0) {
+					best = ri
+				}
+			}
+			if best < 0 {
+				break
+			}
+			if runs[best].pos != len(order) {
+				identity = false
+			}
+			order = append(order, int32(runs[best].pos))
+			runs[best].pos++
+		}
+		i = j
+	}
+	if !identity {
+		for c, col := range cols {
+			taken, err := eval.Take(col, order, mem)
+			if err != nil {
+				return nil, fmt.Errorf("order windows: %w", err)
+			}
+			col.Release()
+			cols[c] = taken
+		}
+	}
+	rec := array.NewRecordBatch(schema, cols, int64(n))
+	return rec, nil
 }

@@ -2,12 +2,14 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/eddy-streams/eddy/exec/eval"
 	"github.com/eddy-streams/eddy/planner"
 	"github.com/eddy-streams/eddy/sql"
 )
@@ -118,11 +120,46 @@ func (t *windowTable) build(s *aggSpec, mem memory.Allocator) (arrow.RecordBatch
 		cols = append(cols, arr)
 		errs = append(errs, e...)
 	}
+	if order := keyOrder(t.keys, t.n); order != nil {
+		for i, c := range cols {
+			taken, err := eval.Take(c, order, mem)
+			if err != nil {
+				panic(fmt.Sprintf("exec: order window rows: %v", err)) // only fails on bad indexes
+			}
+			c.Release()
+			cols[i] = taken
+		}
+	}
 	rec := array.NewRecordBatch(s.schema, cols, int64(t.n))
 	for _, c := range cols {
 		c.Release()
 	}
 	return rec, errs
+}
+
+// keyOrder returns the group ids 0..n-1 ordered by key, or nil when they
+// already are (or there is nothing to order).
+func keyOrder(keys []keyStore, n int32) []int32 {
+	if len(keys) == 0 || n < 2 {
+		return nil
+	}
+	cmpGroups := func(a, b int32) int {
+		for _, k := range keys {
+			if c := k.compare(a, b); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if slices.IsSortedFunc(order, cmpGroups) {
+		return nil
+	}
+	slices.SortFunc(order, cmpGroups)
+	return order
 }
 
 func constTimestamp(v int64, n int, mem memory.Allocator) arrow.Array {
