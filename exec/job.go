@@ -66,6 +66,7 @@ type Job struct {
 	final   []*eval.Evaluator // aggregating: SELECT over AggSchema
 	outSch  *arrow.Schema
 	spec    *aggSpec
+	over    *overExec // OVER windows (over.go)
 }
 
 // NewJob compiles the plan's expressions. errs may be nil when the caller
@@ -93,6 +94,12 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if j.filter, err = eval.Compile(p.Filter, p.ScanSchema); err != nil {
 			return nil, fmt.Errorf("WHERE: %w", err)
 		}
+	}
+	if p.Over != nil {
+		if j.over, err = newOverExec(p); err != nil {
+			return nil, err
+		}
+		return j, nil
 	}
 	if p.Agg == nil {
 		for i, e := range p.Select {
@@ -191,7 +198,9 @@ var errLimitReached = errors.New("limit reached")
 // emitted is flushed), or LIMIT rows were written. The sink is flushed but not closed.
 func (j *Job) Run(ctx context.Context) error {
 	var err error
-	if j.plan.Agg == nil {
+	if j.over != nil {
+		err = j.runOver(ctx)
+	} else if j.plan.Agg == nil {
 		err = j.runProjection(ctx)
 	} else {
 		err = j.runAggregation(ctx)

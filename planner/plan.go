@@ -33,8 +33,10 @@ type Physical struct {
 
 	// Agg is nil for a non-aggregating query.
 	Agg *AggregateStage
+	// Over is nil unless the query has OVER windows (never with Agg).
+	Over *OverStage
 
-	// Output is over AggSchema (aggregating) or ScanSchema (otherwise).
+	// Output is over AggSchema (aggregating), OverSchema (with Over) or ScanSchema (otherwise).
 	Having expr.Expr // nil for none; aggregating only
 	Select []expr.Expr
 	Output types.Schema
@@ -121,6 +123,9 @@ type Options struct {
 func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if q.Over != nil {
+		return planOver(q, def, opts), nil
 	}
 	// Collect every input column any expression before the aggregation uses;
 	// the scan decodes only those (projection pruning, pushed into the decoder).
@@ -268,6 +273,9 @@ func (p *Physical) Explain() string {
 		}
 		fmt.Fprintf(&b, "  WindowAggregate %s size=%s time=%s watermark_delay=%s aggs=[%s]\n", a.Window.Kind, a.Window.Size,
 			p.ScanSchema[a.TimeColumn].Name, a.WatermarkDelay, strings.Join(aggs, ", "))
+	}
+	if p.Over != nil {
+		p.Over.explain(&b, p.ScanSchema)
 	}
 	if p.Having != nil {
 		fmt.Fprintf(&b, "  Having %s\n", p.Having)

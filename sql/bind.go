@@ -24,7 +24,8 @@ type binder struct {
 	// colPos holds the original offset of every column reference bound, so
 	// that errors found after binding can point at it.
 	colPos map[*expr.Column]int
-	agg    *aggState // nil unless the query aggregates
+	agg    *aggState   // nil unless the query aggregates
+	over   *overBinder // the SELECT's OVER windows (bind_over.go)
 }
 
 func newBinder(c *stmtCtx, text string, m offsetMap) *binder {
@@ -119,6 +120,7 @@ func (b *binder) selectStmt(s *ast.SelectStmt) *Query {
 		return nil
 	}
 	b.q = &Query{Source: b.stream.Name, Input: b.stream.Schema(), TimeColumn: b.stream.TimeColumn(), Limit: -1}
+	b.overStart(s)
 	if s.Where != nil {
 		b.q.Where = b.boolExpr(s.Where, clause{name: "WHERE"})
 	}
@@ -128,6 +130,7 @@ func (b *binder) selectStmt(s *ast.SelectStmt) *Query {
 		b.errorNode(s.Having.Expr.OriginTextPosition(), "HAVING needs GROUP BY: filter rows with WHERE")
 	}
 	b.selectList(s.Fields)
+	b.overFinish()
 	if s.Having != nil && b.agg != nil {
 		b.q.Having = b.boolExpr(s.Having.Expr, b.aggClause("HAVING"))
 		if b.q.Having != nil {
@@ -155,8 +158,6 @@ func (b *binder) supported(s *ast.SelectStmt) bool {
 		return fail("WITH (common table expressions) is not supported yet: select from a stream directly")
 	case s.Distinct:
 		return fail("SELECT DISTINCT on a stream is not supported yet: use GROUP BY with a TUMBLE window")
-	case s.WindowSpecs != nil:
-		return fail("WINDOW clauses and OVER are not supported yet")
 	case s.LockInfo != nil && s.LockInfo.LockType != ast.SelectLockNone, s.SelectIntoOpt != nil:
 		return fail("SELECT ... FOR UPDATE / INTO is not supported")
 	case s.Kind != ast.SelectStmtKindSelect:

@@ -63,7 +63,7 @@ func (b *binder) expr(n ast.ExprNode, parent int, cl clause) expr.Expr {
 	case *ast.FuncCastExpr:
 		b.errorNode(off, "this conversion is not supported: write CAST(x AS type) with an eddy type (BOOLEAN, BIGINT, DOUBLE, DECIMAL(p,s), VARCHAR, TIMESTAMP, JSON)")
 	case *ast.WindowFuncExpr:
-		b.errorNode(off, "OVER (...) windows are not supported yet: aggregate with GROUP BY TUMBLE(...)")
+		return b.windowFunc(x, off, cl)
 	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		b.errorNode(off, "subqueries are not supported yet")
 	case *ast.RowExpr:

@@ -170,6 +170,9 @@ func renderQuery(b *strings.Builder, q *Query) {
 		}
 		fmt.Fprintf(b, "  aggschema %s\n", strings.Join(cols, ", "))
 	}
+	if q.Over != nil {
+		renderOver(b, q)
+	}
 	if q.Having != nil {
 		fmt.Fprintf(b, "  having %s\n", q.Having)
 	}

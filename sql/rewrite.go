@@ -13,6 +13,9 @@ const (
 	fnCast     = "__eddy_cast"     // CAST(x AS type)   -> __eddy_cast(x, 'type')
 	fnStep     = "__eddy_step"     // STEP(ts BY i)     -> __eddy_step(ts, i)
 	fnSession  = "__eddy_session"  // SESSION(...)      -> __eddy_session(...) (SESSION is a keyword to tidb)
+	// frameIntervalUnit marks a window frame bound INTERVAL 'n' UNIT, rewritten to
+	// INTERVAL __eddy_interval('n', 'UNIT') MICROSECOND (tidb has no MILLISECOND).
+	frameIntervalUnit = "MICROSECOND"
 	// FIRST_VALUE(x) and LAST_VALUE(x) without OVER are eddy's aggregates; tidb's
 	// grammar has them only as window functions.
 	fnFirstValue = "__eddy_first_value"
@@ -82,6 +85,8 @@ type replacement struct {
 //	SESSION(...)          -> __eddy_session(...)
 //	FIRST_VALUE(x)        -> __eddy_first_value(x)         (not followed by OVER; LAST_VALUE likewise)
 //	SELECT STREAM ...     -> SELECT ...                    (KDA)
+//	INTERVAL 'n' UNIT PRECEDING -> INTERVAL __eddy_interval('n', 'UNIT') MICROSECOND PRECEDING
+//	                               (a window frame bound; FOLLOWING likewise)
 //
 // Only whole tokens are replaced; everything else is copied verbatim.
 func rewrite(code string, toks []token) (string, offsetMap) {
@@ -97,9 +102,12 @@ func rewrite(code string, toks []token) (string, offsetMap) {
 		switch {
 		case t.is("INTERVAL") && !next(1).is("(") && (next(1).kind == tokString || next(1).kind == tokNumber) &&
 			next(2).kind == tokWord:
-			reps = append(reps,
-				replacement{i, i, fnInterval + "("},
-				replacement{i + 2, i + 2, ", " + quote(strings.ToUpper(next(2).text)) + ")"})
+			open, closing := fnInterval+"(", ", "+quote(strings.ToUpper(next(2).text))+")"
+			if next(3).is("PRECEDING") || next(3).is("FOLLOWING") {
+				// A window frame bound: tidb's grammar wants INTERVAL expr unit there.
+				open, closing = "INTERVAL "+open, closing+" "+frameIntervalUnit
+			}
+			reps = append(reps, replacement{i, i, open}, replacement{i + 2, i + 2, closing})
 			i += 2
 		case t.is("SELECT") && next(1).is("STREAM") && next(2).kind != tokPunct && !next(2).is("FROM") && !next(2).is("AS"):
 			reps = append(reps, replacement{i + 1, i + 1, ""})

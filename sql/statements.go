@@ -195,6 +195,8 @@ type Aggregate struct {
 // Evaluation order: rows of Input -> Where -> (when aggregating) grouped by
 // GroupBy and assigned to Window over TimeColumn, Aggregates computed, giving rows
 // of AggSchema() -> Having -> Select, named and typed by Output -> Limit.
+// A query with OVER windows (Over != nil; never aggregating) instead gives
+// every row that passes Where the values of Over.Funcs, as rows of OverSchema().
 type Query struct {
 	Source     string       // the stream read (a CreateStream name)
 	Input      types.Schema // the source's Schema(): declared columns, then ROWTIME
@@ -207,7 +209,9 @@ type Query struct {
 	Aggregates []Aggregate // over Input
 	Having     expr.Expr   // over AggSchema(); nil when absent
 
-	Select []expr.Expr  // over AggSchema() when aggregating, else over Input
+	Over *OverSpec // nil unless SELECT has window functions (OVER)
+
+	Select []expr.Expr  // over AggSchema() when aggregating, OverSchema() with Over, else over Input
 	Output types.Schema // one column per Select entry
 	Limit  int64        // -1 when absent
 }
