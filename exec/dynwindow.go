@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"sort"
@@ -33,7 +34,29 @@ type dynWindow struct {
 
 type dynKey struct {
 	kid  int32 // index in the key stores
+	hash uint64
 	wins []dynWindow
+}
+
+// endHeap orders the keys by the end of a window they hold, so a watermark
+// visits only the keys with a window to close. Entries go stale when a session
+// is extended or merged; fire skips those.
+type endEntry struct {
+	end int64
+	k   *dynKey
+}
+
+type endHeap []endEntry
+
+func (h endHeap) Len() int           { return len(h) }
+func (h endHeap) Less(i, j int) bool { return h[i].end < h[j].end }
+func (h endHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *endHeap) Push(x any)        { *h = append(*h, x.(endEntry)) }
+func (h *endHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 type dynAggregator struct {
@@ -50,6 +73,8 @@ type dynAggregator struct {
 	groups   int32   // entries in aggs (live or not)
 	redirect []int32 // merged session groups point at the group they joined
 	live     int     // open windows
+
+	ends endHeap
 
 	pendingRows, pendingGids []int32
 	late                     []int32 // rows of the current chunk that were late
@@ -114,7 +139,7 @@ func (d *dynAggregator) key(keyArrs []arrow.Array, row int, h uint64) *dynKey {
 	for i, ks := range d.keyStores {
 		ks.add(keyArrs[i], row)
 	}
-	k := &dynKey{kid: d.keyCount}
+	k := &dynKey{kid: d.keyCount, hash: h}
 	d.keyCount++
 	d.liveKeys++
 	d.keys[h] = append(d.keys[h], k)
@@ -171,6 +196,7 @@ func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 		g := d.newGroup()
 		k.wins = append(k.wins, dynWindow{start: start, end: end, gid: g})
 		sort.Slice(k.wins, func(i, j int) bool { return k.wins[i].start < k.wins[j].start })
+		heap.Push(&d.ends, endEntry{end, k})
 		return g, true
 	}
 	// Merge every overlapped session into the first; a merged group's pending
@@ -221,6 +247,7 @@ func (d *dynAggregator) placeStagger(k *dynKey, t, wm int64) (int32, bool) {
 	}
 	g := d.newGroup()
 	k.wins = append(k.wins, dynWindow{start: t, end: t + d.span, gid: g})
+	heap.Push(&d.ends, endEntry{t + d.span, k})
 	return g, true
 }
 
@@ -232,28 +259,38 @@ func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.Rec
 		w   dynWindow
 	}
 	var out []due
-	for h, list := range d.keys {
-		keep := list[:0]
-		for _, k := range list {
-			open := k.wins[:0]
-			for _, w := range k.wins {
-				if w.end-1 <= watermark {
-					out = append(out, due{k.kid, w})
-				} else {
-					open = append(open, w)
-				}
-			}
-			k.wins = open
-			if len(k.wins) > 0 {
-				keep = append(keep, k)
+	for len(d.ends) > 0 && d.ends[0].end-1 <= watermark {
+		k := heap.Pop(&d.ends).(endEntry).k
+		if len(k.wins) == 0 {
+			continue // already emitted through another entry
+		}
+		// Sessions grow after their entry was pushed: the key's earliest end
+		// decides whether anything closes now; if not, requeue it there.
+		earliest := k.wins[0].end
+		for _, w := range k.wins[1:] {
+			earliest = min(earliest, w.end)
+		}
+		if earliest-1 > watermark {
+			heap.Push(&d.ends, endEntry{earliest, k})
+			continue
+		}
+		open := k.wins[:0]
+		for _, w := range k.wins {
+			if w.end-1 <= watermark {
+				out = append(out, due{k.kid, w})
 			} else {
-				d.liveKeys--
+				open = append(open, w)
 			}
 		}
-		if len(keep) == 0 {
-			delete(d.keys, h)
+		k.wins = open
+		if len(k.wins) == 0 {
+			d.dropKey(k)
 		} else {
-			d.keys[h] = keep
+			next := k.wins[0].end
+			for _, w := range k.wins[1:] {
+				next = min(next, w.end)
+			}
+			heap.Push(&d.ends, endEntry{next, k})
 		}
 	}
 	if len(out) == 0 {
@@ -302,6 +339,23 @@ func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.Rec
 	}
 	d.compact()
 	return []arrow.RecordBatch{rec}, errs
+}
+
+// dropKey forgets a key with no open window.
+func (d *dynAggregator) dropKey(k *dynKey) {
+	list := d.keys[k.hash]
+	for i, c := range list {
+		if c == k {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(d.keys, k.hash)
+	} else {
+		d.keys[k.hash] = list
+	}
+	d.liveKeys--
 }
 
 // compact rebuilds the stores with only live keys and windows once most of

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -41,14 +42,147 @@ func newAggSpec(stage *planner.AggregateStage) (*aggSpec, error) {
 	return s, nil
 }
 
-// windowTable is the state of one window instance: its groups, their keys and
-// aggregate states. Group lookup chains groups of equal hash.
+// keyDict interns one worker's group keys: each distinct key gets a dense id
+// that every window holding it shares, so a row's key is hashed and compared
+// once however many windows (HOP) it lands in. Ids that no open window holds
+// are reclaimed by compaction, so memory follows open windows x keys.
+type keyDict struct {
+	heads  map[uint64]int32
+	next   []int32
+	hashes []uint64
+	stores []keyStore
+	refs   []int32 // open windows holding each id
+	n      int32
+	live   int // ids with refs > 0
+	// rank orders the ids by key; valid while rankN == n (no key added since).
+	rank  []int32
+	rankN int32
+}
+
+// ranks returns every id's position in key order, recomputing it only when
+// keys were added since the last call: windows then order their groups by an
+// integer instead of comparing keys.
+func (d *keyDict) ranks() []int32 {
+	if d.rankN == d.n && d.rank != nil {
+		return d.rank
+	}
+	ids := make([]int32, d.n)
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	slices.SortFunc(ids, d.compare)
+	d.rank = slices.Grow(d.rank[:0], int(d.n))[:d.n]
+	for pos, id := range ids {
+		d.rank[id] = int32(pos)
+	}
+	d.rankN = d.n
+	return d.rank
+}
+
+func newKeyDict(spec *aggSpec) *keyDict {
+	d := &keyDict{heads: map[uint64]int32{}}
+	for _, f := range spec.keyStores {
+		d.stores = append(d.stores, f())
+	}
+	return d
+}
+
+// id returns the row's key id, creating it when new.
+func (d *keyDict) id(keyArrs []arrow.Array, row int, h uint64) int32 {
+	k, ok := d.heads[h]
+	for ok && k >= 0 {
+		if d.hashes[k] == h && d.equal(keyArrs, row, k) {
+			return k
+		}
+		k = d.next[k]
+	}
+	k = d.n
+	d.n++
+	prev, had := d.heads[h]
+	if !had {
+		prev = -1
+	}
+	d.next = append(d.next, prev)
+	d.heads[h] = k
+	d.hashes = append(d.hashes, h)
+	d.refs = append(d.refs, 0)
+	for i, s := range d.stores {
+		s.add(keyArrs[i], row)
+	}
+	return k
+}
+
+func (d *keyDict) equal(keyArrs []arrow.Array, row int, k int32) bool {
+	for i, s := range d.stores {
+		if !s.equal(keyArrs[i], row, k) {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *keyDict) compare(a, b int32) int {
+	for _, s := range d.stores {
+		if c := s.compare(a, b); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func (d *keyDict) ref(k int32) {
+	if d.refs[k] == 0 {
+		d.live++
+	}
+	d.refs[k]++
+}
+
+func (d *keyDict) unref(k int32) {
+	d.refs[k]--
+	if d.refs[k] == 0 {
+		d.live--
+	}
+}
+
+// compacted returns a dictionary of the live ids and the old -> new id map,
+// or nil when the dictionary is still mostly live.
+func (d *keyDict) compacted(spec *aggSpec) (*keyDict, []int32) {
+	if int(d.n) < 2*d.live+1024 {
+		return nil, nil
+	}
+	nd := newKeyDict(spec)
+	remap := make([]int32, d.n)
+	for k := range d.n {
+		remap[k] = -1
+		if d.refs[k] == 0 {
+			continue
+		}
+		nk := nd.n
+		nd.n++
+		remap[k] = nk
+		for i, s := range d.stores {
+			s.copyTo(nd.stores[i], k)
+		}
+		h := d.hashes[k]
+		prev, had := nd.heads[h]
+		if !had {
+			prev = -1
+		}
+		nd.next = append(nd.next, prev)
+		nd.heads[h] = nk
+		nd.hashes = append(nd.hashes, h)
+		nd.refs = append(nd.refs, d.refs[k])
+		nd.live++
+	}
+	return nd, remap
+}
+
+// windowTable is the state of one window instance: a group per key id present,
+// with the aggregate states of the groups.
 type windowTable struct {
 	start, end int64
-	heads      map[uint64]int32
-	next       []int32
-	hashes     []uint64
-	keys       []keyStore
+	gidOf      []int32 // by key id; -1 when the key has no group here
+	keyIDs     []int32 // by group id
 	aggs       []aggState
 	n          int32
 	// emitted is set once the window's result went out; later rows (within
@@ -60,106 +194,119 @@ type windowTable struct {
 }
 
 func (s *aggSpec) newTable(start, end int64) *windowTable {
-	t := &windowTable{start: start, end: end, heads: map[uint64]int32{}}
-	for _, f := range s.keyStores {
-		t.keys = append(t.keys, f())
-	}
+	t := &windowTable{start: start, end: end}
 	for _, f := range s.aggStates {
 		t.aggs = append(t.aggs, f())
 	}
 	return t
 }
 
-// group returns the id of the row's group, creating it when new.
-func (t *windowTable) group(keyArrs []arrow.Array, row int, h uint64) int32 {
-	g, ok := t.heads[h]
-	for ok && g >= 0 {
-		if t.hashes[g] == h && t.keysEqual(keyArrs, row, g) {
+// group returns the id of key k's group, creating it when new.
+func (t *windowTable) group(k int32, dict *keyDict) int32 {
+	if int(k) < len(t.gidOf) {
+		if g := t.gidOf[k]; g >= 0 {
 			return g
 		}
-		g = t.next[g]
+	} else {
+		old := len(t.gidOf)
+		size := max(int(k)+1, old+old/2, 64)
+		t.gidOf = slices.Grow(t.gidOf, size-old)[:size]
+		for i := old; i < size; i++ {
+			t.gidOf[i] = -1
+		}
 	}
-	g = t.n
+	g := t.n
 	t.n++
-	prev, had := t.heads[h]
-	if !had {
-		prev = -1
-	}
-	t.next = append(t.next, prev)
-	t.heads[h] = g
-	t.hashes = append(t.hashes, h)
-	for i, k := range t.keys {
-		k.add(keyArrs[i], row)
-	}
+	t.gidOf[k] = g
+	t.keyIDs = append(t.keyIDs, k)
+	dict.ref(k)
 	for _, a := range t.aggs {
 		a.addGroup()
 	}
 	return g
 }
 
-func (t *windowTable) keysEqual(keyArrs []arrow.Array, row int, g int32) bool {
-	for i, k := range t.keys {
-		if !k.equal(keyArrs[i], row, g) {
-			return false
-		}
+// release drops the table's references to its keys.
+func (t *windowTable) release(dict *keyDict) {
+	for _, k := range t.keyIDs {
+		dict.unref(k)
 	}
-	return true
 }
 
-// build returns the window's rows in AggSchema, ordered by key, and the messages
-// of aggregates that failed (overflow).
-func (t *windowTable) build(s *aggSpec, mem memory.Allocator) (arrow.RecordBatch, []string) {
-	cols := make([]arrow.Array, 0, len(t.keys)+2+len(t.aggs))
-	for _, k := range t.keys {
-		cols = append(cols, k.build(mem))
+// remap moves the table to a compacted dictionary's ids.
+func (t *windowTable) remap(remap []int32, n int32) {
+	gidOf := make([]int32, n)
+	for i := range gidOf {
+		gidOf[i] = -1
 	}
-	cols = append(cols, constTimestamp(t.start, int(t.n), mem), constTimestamp(t.end, int(t.n), mem))
-	var errs []string
-	for _, a := range t.aggs {
-		arr, e := a.build(mem)
-		cols = append(cols, arr)
-		errs = append(errs, e...)
+	for g, k := range t.keyIDs {
+		nk := remap[k]
+		t.keyIDs[g] = nk
+		gidOf[nk] = int32(g)
 	}
-	if order := keyOrder(t.keys, t.n); order != nil {
-		for i, c := range cols {
-			taken, err := eval.Take(c, order, mem)
-			if err != nil {
-				panic(fmt.Sprintf("exec: order window rows: %v", err)) // only fails on bad indexes
-			}
-			c.Release()
-			cols[i] = taken
-		}
-	}
-	rec := array.NewRecordBatch(s.schema, cols, int64(t.n))
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec, errs
+	t.gidOf = gidOf
 }
 
-// keyOrder returns the group ids 0..n-1 ordered by key, or nil when they
-// already are (or there is nothing to order).
-func keyOrder(keys []keyStore, n int32) []int32 {
-	if len(keys) == 0 || n < 2 {
-		return nil
-	}
-	cmpGroups := func(a, b int32) int {
-		for _, k := range keys {
-			if c := k.compare(a, b); c != 0 {
-				return c
+// build returns the groups gids (all when nil) of the window as rows of
+// AggSchema ordered by key, and the messages of aggregates that failed.
+func (t *windowTable) build(s *aggSpec, dict *keyDict, gids []int32, mem memory.Allocator) (arrow.RecordBatch, []string) {
+	aggs := t.aggs
+	if gids != nil { // a subset: copy its states out
+		aggs = make([]aggState, len(t.aggs))
+		for i, f := range s.aggStates {
+			a := f()
+			for n, g := range gids {
+				a.addGroup()
+				a.(mergeableState).mergeFrom(int32(n), t.aggs[i], g)
 			}
+			aggs[i] = a
 		}
-		return 0
+	} else {
+		gids = make([]int32, t.n)
+		for i := range gids {
+			gids[i] = int32(i)
+		}
 	}
+	n := len(gids)
+	// Order by key: positions into gids.
 	order := make([]int32, n)
 	for i := range order {
 		order[i] = int32(i)
 	}
-	if slices.IsSortedFunc(order, cmpGroups) {
-		return nil
+	rank := dict.ranks()
+	byKey := func(a, b int32) int { return cmp.Compare(rank[t.keyIDs[gids[a]]], rank[t.keyIDs[gids[b]]]) }
+	sorted := slices.IsSortedFunc(order, byKey)
+	if !sorted {
+		slices.SortFunc(order, byKey)
 	}
-	slices.SortFunc(order, cmpGroups)
-	return order
+	cols := make([]arrow.Array, 0, len(dict.stores)+2+len(aggs))
+	for i, f := range s.keyStores {
+		ks := f()
+		for _, o := range order {
+			dict.stores[i].copyTo(ks, t.keyIDs[gids[o]])
+		}
+		cols = append(cols, ks.build(mem))
+	}
+	cols = append(cols, constTimestamp(t.start, n, mem), constTimestamp(t.end, n, mem))
+	var errs []string
+	for _, a := range aggs {
+		arr, e := a.build(mem)
+		errs = append(errs, e...)
+		if !sorted {
+			taken, err := eval.Take(arr, order, mem)
+			if err != nil {
+				panic(fmt.Sprintf("exec: order window rows: %v", err)) // only fails on bad indexes
+			}
+			arr.Release()
+			arr = taken
+		}
+		cols = append(cols, arr)
+	}
+	rec := array.NewRecordBatch(s.schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, errs
 }
 
 func constTimestamp(v int64, n int, mem memory.Allocator) arrow.Array {
@@ -224,20 +371,22 @@ type aggChunk struct {
 	done            func()  // releases the shared columns once every worker is done
 }
 
-// windowAggregator is one worker's windows.
+// windowAggregator is one worker's aligned windows (TUMBLE, HOP).
 type windowAggregator struct {
 	spec   *aggSpec
 	assign assigner
+	dict   *keyDict
 	tables map[int64]*windowTable
 	// the table of the previous row, which is usually the next row's too
 	last *windowTable
 	// lateness is how long (ms) a window's state outlives its close for late rows.
 	lateness int64
+	kids     []int32 // scratch: key id per row of a chunk
 }
 
 func newWindowAggregator(spec *aggSpec) *windowAggregator {
-	return &windowAggregator{spec: spec, assign: newAssigner(spec.stage.Window), tables: map[int64]*windowTable{},
-		lateness: spec.stage.AllowedLateness.Milliseconds()}
+	return &windowAggregator{spec: spec, assign: newAssigner(spec.stage.Window), dict: newKeyDict(spec),
+		tables: map[int64]*windowTable{}, lateness: spec.stage.AllowedLateness.Milliseconds()}
 }
 
 func (w *windowAggregator) table(start int64, touched *[]*windowTable) *windowTable {
@@ -260,10 +409,11 @@ func (w *windowAggregator) add(c *aggChunk) {
 	var touched []*windowTable
 	w.last = nil
 	for _, r := range c.rows {
+		k := w.dict.id(c.keys, int(r), c.hashes[r])
 		lastStart := w.assign.lastStart(c.times[r])
 		for start := c.starts[r]; start <= lastStart; start += w.assign.slide {
 			t := w.table(start, &touched)
-			g := t.group(c.keys, int(r), c.hashes[r])
+			g := t.group(k, w.dict)
 			if t.emitted {
 				t.dirty[g] = true
 			}
@@ -279,18 +429,18 @@ func (w *windowAggregator) add(c *aggChunk) {
 	}
 }
 
-// fire removes and returns, in window order, every window whose end is at or
-// before the watermark: watermark w means no row with time < w can still come...
-// precisely, a window [start, end) fires when end-1 <= w.
+// fire returns, in window order, the results of every window whose end-1 is at
+// or before the watermark and has not been emitted, and the updated groups of
+// emitted windows that late rows changed; windows past their allowed lateness
+// are dropped and their keys released.
 func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.RecordBatch, []string) {
-	var due []*windowTable
+	var due, expired []*windowTable
 	for start, t := range w.tables {
-		closed := t.end-1 <= watermark
-		if closed && (!t.emitted || len(t.dirty) > 0) {
+		if t.end-1 <= watermark && (!t.emitted || len(t.dirty) > 0) {
 			due = append(due, t)
 		}
-		// State is kept for the allowed lateness after the window closes.
 		if t.end-1+w.lateness <= watermark {
+			expired = append(expired, t)
 			delete(w.tables, start)
 		}
 	}
@@ -299,44 +449,33 @@ func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.
 	var out []arrow.RecordBatch
 	var errs []string
 	for _, t := range due {
-		var rec arrow.RecordBatch
-		var e []string
-		if !t.emitted {
-			rec, e = t.build(w.spec, mem)
-			t.emitted, t.dirty = true, map[int32]bool{}
-		} else {
-			rec, e = t.buildDirty(w.spec, mem)
+		var gids []int32
+		if t.emitted {
+			for g := range t.dirty {
+				gids = append(gids, g)
+			}
+			slices.Sort(gids)
 			clear(t.dirty)
+		} else {
+			t.emitted, t.dirty = true, map[int32]bool{}
 		}
+		rec, e := t.build(w.spec, w.dict, gids, mem)
 		out = append(out, rec)
 		errs = append(errs, e...)
+	}
+	for _, t := range expired {
+		t.release(w.dict)
+	}
+	if len(expired) > 0 {
+		if nd, remap := w.dict.compacted(w.spec); nd != nil {
+			for _, t := range w.tables {
+				t.remap(remap, nd.n)
+			}
+			w.dict = nd
+		}
 	}
 	return out, errs
 }
 
-// buildDirty returns the updated results of the groups that changed since the
-// window was emitted, in AggSchema: an upsert of (window, key).
-func (t *windowTable) buildDirty(s *aggSpec, mem memory.Allocator) (arrow.RecordBatch, []string) {
-	gids := make([]int32, 0, len(t.dirty))
-	for g := range t.dirty {
-		gids = append(gids, g)
-	}
-	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
-	sub := &windowTable{start: t.start, end: t.end, n: int32(len(gids))}
-	for i, f := range s.keyStores {
-		k := f()
-		for _, g := range gids {
-			t.keys[i].copyTo(k, g)
-		}
-		sub.keys = append(sub.keys, k)
-	}
-	for i, f := range s.aggStates {
-		a := f()
-		for n, g := range gids {
-			a.addGroup()
-			a.(mergeableState).mergeFrom(int32(n), t.aggs[i], g)
-		}
-		sub.aggs = append(sub.aggs, a)
-	}
-	return sub.build(s, mem)
-}
+// heldKeys is the number of key ids the worker stores, for memory tests.
+func (w *windowAggregator) heldKeys() int { return int(w.dict.n) }
