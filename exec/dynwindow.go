@@ -397,9 +397,6 @@ func (d *dynAggregator) compact() {
 	}
 }
 
-// heldWindows is the number of open windows, for tests of memory bounds.
-func (d *dynAggregator) heldWindows() int { return d.live }
-
 func (d *dynAggregator) String() string {
 	return fmt.Sprintf("dynAggregator{keys %d/%d, windows %d/%d}", d.liveKeys, d.keyCount, d.live, d.groups)
 }

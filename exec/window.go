@@ -381,7 +381,6 @@ type windowAggregator struct {
 	last *windowTable
 	// lateness is how long (ms) a window's state outlives its close for late rows.
 	lateness int64
-	kids     []int32 // scratch: key id per row of a chunk
 }
 
 func newWindowAggregator(spec *aggSpec) *windowAggregator {
