@@ -89,10 +89,13 @@ func (s *hllState) build(mem memory.Allocator) (arrow.Array, []string) {
 //
 // A group keeps its finite values exactly while it has at most
 // percentileExact of them (the answer is then exact); past that they move
-// into a t-digest (github.com/caio/go-tdigest/v5, compression 100), whose
-// rank error TestApproxPercentileAccuracy measures: within 0.5% of n at the
-// median, less towards the tails. Infinities and NaNs are counted, not put in
-// the digest, and take their places at the ends of the order.
+// into a t-digest (github.com/caio/go-tdigest/v5, compression 100). A t-digest
+// has no hard error bound; TestApproxPercentileAccuracy holds its rank error
+// (how far the estimate's rank among the true values is from q*n) within 0.1%
+// of n for 0.05 <= q <= 0.95 and 0.05% at the tails, over 100,000 values of
+// uniform, normal, exponential, lognormal, sorted and few-valued data
+// (observed at most 0.012%). Infinities and NaNs are counted, not put in the
+// digest, and take their places at the ends of the order.
 type percentileState struct {
 	q     float64
 	scale int32 // of a DECIMAL argument

@@ -3,7 +3,6 @@ package exec
 import (
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -86,22 +85,55 @@ func (s *topKState) mergeFrom(dst int32, other aggState, src int32) {
 	}
 }
 
-// top returns the positions of the k most frequent values of f in output order.
+// top returns the positions of the k most frequent values of f in output
+// order: a bounded heap keeps the best k seen (O(d log k) for d values), then
+// they are sorted.
 func (s *topKState) top(f *freqTable) []int32 {
-	order := make([]int32, len(f.keys))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
+	// before says whether entry a comes before entry b in the output.
+	before := func(a, b int32) bool {
 		if f.counts[a] != f.counts[b] {
-			if f.counts[a] > f.counts[b] {
-				return -1
-			}
-			return 1
+			return f.counts[a] > f.counts[b]
 		}
-		return strings.Compare(f.keys[a], f.keys[b])
+		return f.keys[a] < f.keys[b]
+	}
+	// h is a heap whose root is the worst of the best k so far.
+	h := make([]int32, 0, min(s.k, len(f.keys)))
+	down := func(i int) {
+		for {
+			w, l, r := i, 2*i+1, 2*i+2
+			if l < len(h) && before(h[w], h[l]) {
+				w = l
+			}
+			if r < len(h) && before(h[w], h[r]) {
+				w = r
+			}
+			if w == i {
+				return
+			}
+			h[i], h[w] = h[w], h[i]
+			i = w
+		}
+	}
+	for i := range f.keys {
+		e := int32(i)
+		switch {
+		case len(h) < s.k:
+			h = append(h, e)
+			for j := len(h) - 1; j > 0 && before(h[(j-1)/2], h[j]); j = (j - 1) / 2 {
+				h[j], h[(j-1)/2] = h[(j-1)/2], h[j]
+			}
+		case before(e, h[0]):
+			h[0] = e
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b int32) int {
+		if before(a, b) {
+			return -1
+		}
+		return 1
 	})
-	return order[:min(s.k, len(order))]
+	return h
 }
 
 func (s *topKState) build(mem memory.Allocator) (arrow.Array, []string) {
