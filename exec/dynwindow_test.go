@@ -32,6 +32,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 	}
 	wm := int64(math.MinInt64)
 	var wins []*oracleWin
+	byKey := map[string][]*oracleWin{} // the same windows, per key (the rules never look across keys)
 	late := 0
 	add := func(w *oracleWin, e event) {
 		w.g.n++
@@ -56,7 +57,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 		open := func(w *oracleWin) bool { return w.key == e.key && w.end-1 > wm && !w.emitted }
 		if session {
 			var hit []*oracleWin
-			for _, w := range wins {
+			for _, w := range byKey[e.key] {
 				if open(w) && w.start < e.ts+span && e.ts < w.end {
 					hit = append(hit, w)
 				}
@@ -69,6 +70,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 				w := &oracleWin{key: e.key, start: e.ts, end: e.ts + span, g: oracleGroup{min: math.Inf(1), max: math.Inf(-1)}}
 				add(w, e)
 				wins = append(wins, w)
+				byKey[e.key] = append(byKey[e.key], w)
 				continue
 			}
 			first := hit[0]
@@ -86,7 +88,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 			continue
 		}
 		var best *oracleWin
-		for _, w := range wins {
+		for _, w := range byKey[e.key] {
 			if open(w) && w.start <= e.ts && e.ts < w.end && (best == nil || w.start > best.start) {
 				best = w
 			}
@@ -98,6 +100,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 			}
 			best = &oracleWin{key: e.key, start: e.ts, end: e.ts + span, g: oracleGroup{min: math.Inf(1), max: math.Inf(-1)}}
 			wins = append(wins, best)
+			byKey[e.key] = append(byKey[e.key], best)
 		}
 		add(best, e)
 	}
@@ -128,7 +131,7 @@ func TestKeyWindowsMatchOracle(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 			defer mem.AssertSize(t, 0)
 			rng := rand.New(rand.NewPCG(uint64(tc.span), 9))
-			events := genEvents(rng, 20_000, tc.splits, 300, tc.late)
+			events := genEvents(rng, oracleEvents, tc.splits, 300, tc.late)
 			// Sparser keys make sessions end and restart.
 			for i := range events {
 				events[i].ts += int64(i%5) * 37

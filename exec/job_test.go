@@ -281,7 +281,7 @@ func TestWindowAggregateMatchesOracle(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 			defer mem.AssertSize(t, 0)
 			rng := rand.New(rand.NewPCG(1, uint64(len(tc.name))))
-			events := genEvents(rng, 30_000, tc.splits, 400, tc.late)
+			events := genEvents(rng, oracleEvents, tc.splits, 400, tc.late)
 			src := newMemSource(t, events, rng, mem)
 			// The order the job sees: batches as the source interleaves them.
 			var order []event
@@ -569,7 +569,7 @@ func TestHopWindowsMatchOracle(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 			defer mem.AssertSize(t, 0)
 			rng := rand.New(rand.NewPCG(uint64(tc.size), uint64(tc.slide)))
-			events := genEvents(rng, 20_000, tc.splits, 300, tc.late)
+			events := genEvents(rng, oracleEvents, tc.splits, 300, tc.late)
 			src := newMemSource(t, events, rng, mem)
 			var order []event
 			idx := map[string]int{}
@@ -621,7 +621,7 @@ func TestAllowedLatenessUpdatesWindows(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(11, 12))
-	events := genEvents(rng, 20_000, []string{"s0"}, 300, 71)
+	events := genEvents(rng, oracleEvents, []string{"s0"}, 300, 71)
 	// Some rows late by a little (within lateness), some by a lot.
 	for i := range events {
 		if i%53 == 52 {
