@@ -40,6 +40,7 @@ type overSpec struct {
 	stage     *planner.OverStage
 	makers    []func() fnState // per function; nil for ROW_NUMBER
 	keepParts bool             // ROW_NUMBER: a partition's count lives as long as the query
+	hasLead   bool             // rows may wait for LEAD values beyond their watermark
 	schema    *arrow.Schema    // OverSchema
 }
 
@@ -81,9 +82,8 @@ func newOverExec(p *planner.Physical) (*overExec, error) {
 		if err != nil {
 			return nil, err
 		}
-		if f.Fn == "row_number" {
-			spec.keepParts = true
-		}
+		spec.keepParts = spec.keepParts || f.Fn == "row_number"
+		spec.hasLead = spec.hasLead || f.Fn == "lead"
 		if f.Fn == "lag" || f.Fn == "lead" {
 			if f.Offset < 0 || f.Offset > sql.MaxOverOffset {
 				return nil, fmt.Errorf("%s offset %d is not between 0 and %d", f.Fn, f.Offset, sql.MaxOverOffset)

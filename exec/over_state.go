@@ -20,14 +20,17 @@ import (
 // pushed any more.
 
 // cell is one value of any eddy type: n holds BIGINT, TIMESTAMP and BOOLEAN
-// (1 for true) and a DECIMAL's low 64 bits (hi its high bits), f a DOUBLE, s
-// a VARCHAR or JSON text. ok is false for NULL.
+// (1 for true), a DOUBLE's bits and a DECIMAL's low 64 bits (hi its high
+// bits), s a VARCHAR or JSON text. ok is false for NULL.
 type cell struct {
 	n, hi int64
-	f     float64
 	s     string
 	ok    bool
 }
+
+func floatCell(f float64) cell { return cell{n: int64(math.Float64bits(f)), ok: true} }
+
+func (c cell) fl() float64 { return math.Float64frombits(uint64(c.n)) }
 
 // readCell reads row i of arr. Strings are copied: cells outlive batches.
 func readCell(arr arrow.Array, i int) cell {
@@ -40,7 +43,7 @@ func readCell(arr arrow.Array, i int) cell {
 	case *array.Timestamp:
 		return cell{n: int64(a.Value(i)), ok: true}
 	case *array.Float64:
-		return cell{f: a.Value(i), ok: true}
+		return floatCell(a.Value(i))
 	case *array.Decimal128:
 		v := a.Value(i)
 		return cell{n: int64(v.LowBits()), hi: v.HighBits(), ok: true}
@@ -74,7 +77,7 @@ func appendCell(b array.Builder, c cell) {
 	case *array.TimestampBuilder:
 		x.Append(arrow.Timestamp(c.n))
 	case *array.Float64Builder:
-		x.Append(c.f)
+		x.Append(c.fl())
 	case *array.Decimal128Builder:
 		x.Append(c.dec())
 	case *array.StringBuilder:
@@ -123,29 +126,22 @@ func newFnState(f planner.OverFunc, idx int) (func() fnState, error) {
 	}
 	fr := f.Frame
 	switch f.Fn {
-	case "count_star":
-		return swagMaker(fr, &swagOps[int64]{lift: func(arrow.Array, int) int64 { return 1 }, op: addInt64, lower: countCell}), nil
-	case "count":
-		return swagMaker(fr, &swagOps[int64]{lift: func(a arrow.Array, i int) int64 {
-			if a.IsNull(i) {
-				return 0
-			}
-			return 1
-		}, op: addInt64, lower: countCell}), nil
+	case "count_star", "count":
+		return func() fnState { return &ringSum{fn: f.Fn, frame: fr} }, nil
 	case "sum", "avg":
 		avg := f.Fn == "avg"
 		switch argT.Kind {
 		case types.BigInt:
-			return swagMaker(fr, &swagOps[sumInt]{lift: liftSumInt, op: addSumInt, lower: func(v sumInt) (cell, string) { return v.lower(avg) }}), nil
+			return func() fnState { return &ringSum{fn: f.Fn, frame: fr} }, nil
 		case types.Double:
 			return swagMaker(fr, &swagOps[sumFloat]{lift: liftSumFloat, op: addSumFloat, lower: func(v sumFloat) (cell, string) {
 				if v.n == 0 {
 					return cell{}, ""
 				}
 				if avg {
-					return cell{f: v.s / float64(v.n), ok: true}, ""
+					return floatCell(v.s / float64(v.n)), ""
 				}
-				return cell{f: v.s, ok: true}, ""
+				return floatCell(v.s), ""
 			}}), nil
 		case types.Decimal:
 			scale, res := argT.Scale, f.T
@@ -161,7 +157,7 @@ func newFnState(f planner.OverFunc, idx int) (func() fnState, error) {
 			less := func(a, b cell) bool { return a.n < b.n }
 			return swagMaker(fr, &swagOps[cell]{lift: readCell, op: minMaxOp(less, isMax), lower: plainCell}), nil
 		case types.Double:
-			less := func(a, b cell) bool { return floatLess(a.f, b.f) }
+			less := func(a, b cell) bool { return floatLess(a.fl(), b.fl()) }
 			return swagMaker(fr, &swagOps[cell]{lift: readCell, op: minMaxOp(less, isMax), lower: plainCell}), nil
 		case types.Decimal:
 			less := func(a, b cell) bool { return a.dec().Less(b.dec()) }
@@ -223,17 +219,15 @@ type swag[V any] struct {
 	ops         *swagOps[V]
 	frame       sql.Frame
 	times       []int64
-	vals, sfx   []V
+	vals, sfx   []V // sfx is sized when rows become the front part
 	head, split int
 	back        V
 }
 
 func (s *swag[V]) push(w *overWorker, r *overRow, f int, arg, _ arrow.Array) {
-	var zero V
 	v := s.ops.lift(arg, int(r.row))
 	s.times = append(s.times, r.t)
 	s.vals = append(s.vals, v)
-	s.sfx = append(s.sfx, zero)
 	s.back = s.ops.op(s.back, v)
 	if s.frame.Kind == sql.FrameRange {
 		for lo := r.t - s.frame.Preceding; s.times[s.head] < lo; {
@@ -262,6 +256,10 @@ func (s *swag[V]) pop() {
 	var zero V
 	if s.head == s.split {
 		n := len(s.vals)
+		if cap(s.sfx) < n {
+			s.sfx = make([]V, n, cap(s.vals))
+		}
+		s.sfx = s.sfx[:n]
 		acc := zero
 		for i := n - 1; i >= s.head; i-- {
 			acc = s.ops.op(s.vals[i], acc)
@@ -273,11 +271,11 @@ func (s *swag[V]) pop() {
 	s.head++
 	if s.head >= 32 && 2*s.head >= len(s.vals) {
 		n := copy(s.vals, s.vals[s.head:])
-		copy(s.sfx, s.sfx[s.head:])
+		m := copy(s.sfx, s.sfx[s.head:])
 		copy(s.times, s.times[s.head:])
 		clear(s.vals[n:])
-		clear(s.sfx[n:])
-		s.vals, s.sfx, s.times = s.vals[:n], s.sfx[:n], s.times[:n]
+		clear(s.sfx[m:])
+		s.vals, s.sfx, s.times = s.vals[:n], s.sfx[:m], s.times[:n]
 		s.split -= s.head
 		s.head = 0
 	}
@@ -310,11 +308,95 @@ func (s *swag[V]) next() int64 {
 
 func (s *swag[V]) empty() bool { return s.head == len(s.vals) }
 
+// ringSum is COUNT(*), COUNT(x), or SUM(x) or AVG(x) of BIGINT over a
+// frame: running totals over a ring of the frame's rows, exact because
+// integer subtraction is (the sum has 128 bits).
+type ringSum struct {
+	fn    string
+	frame sql.Frame
+	times []int64
+	vals  []int64
+	valid []bool
+	head  int
+	sum   sumInt // of the valid values in the frame
+}
+
+func (s *ringSum) push(w *overWorker, r *overRow, f int, arg, _ arrow.Array) {
+	var v int64
+	ok := arg != nil && arg.IsValid(int(r.row))
+	if ok && s.fn != "count" {
+		v = arg.(*array.Int64).Value(int(r.row))
+	}
+	s.times, s.vals, s.valid = append(s.times, r.t), append(s.vals, v), append(s.valid, ok)
+	if ok {
+		s.sum.add(v)
+	}
+	if s.frame.Kind == sql.FrameRange {
+		for lo := r.t - s.frame.Preceding; s.times[s.head] < lo; {
+			s.pop()
+		}
+	} else {
+		for len(s.vals)-s.head > int(s.frame.Preceding)+1 {
+			s.pop()
+		}
+	}
+	switch s.fn {
+	case "count_star":
+		r.cells[f] = cell{n: int64(len(s.vals) - s.head), ok: true}
+	case "count":
+		r.cells[f] = cell{n: s.sum.n, ok: true}
+	default:
+		c, msg := s.sum.lower(s.fn == "avg")
+		r.cells[f] = c
+		if msg != "" {
+			w.errs = append(w.errs, msg)
+		}
+	}
+	if s.frame.Kind == sql.FrameRows && len(s.vals)-s.head > int(s.frame.Preceding) {
+		s.pop()
+	}
+}
+
+func (s *ringSum) pop() {
+	if s.valid[s.head] {
+		s.sum.sub(s.vals[s.head])
+	}
+	s.head++
+	if s.head >= 32 && 2*s.head >= len(s.vals) {
+		n := copy(s.vals, s.vals[s.head:])
+		copy(s.times, s.times[s.head:])
+		copy(s.valid, s.valid[s.head:])
+		s.vals, s.times, s.valid = s.vals[:n], s.times[:n], s.valid[:n]
+		s.head = 0
+	}
+}
+
+func (s *ringSum) expire(_ *overWorker, wm int64) {
+	if s.frame.Kind != sql.FrameRange || wm == minTime {
+		return
+	}
+	lo := wm - s.frame.Preceding
+	if wm == maxTime {
+		lo = maxTime
+	}
+	for s.head < len(s.vals) && s.times[s.head] < lo {
+		s.pop()
+	}
+	if s.head == len(s.vals) {
+		s.vals, s.times, s.valid, s.head, s.sum = s.vals[:0], s.times[:0], s.valid[:0], 0, sumInt{}
+	}
+}
+
+func (s *ringSum) next() int64 {
+	if s.frame.Kind != sql.FrameRange || s.head == len(s.vals) {
+		return maxTime
+	}
+	return s.times[s.head] + s.frame.Preceding + 1
+}
+
+func (s *ringSum) empty() bool { return s.head == len(s.vals) }
+
 // Lifted values of the aggregates. The zero value of each is its identity.
-
-func addInt64(a, b int64) int64 { return a + b }
-
-func countCell(n int64) (cell, string) { return cell{n: n, ok: true}, "" }
 
 func plainCell(c cell) (cell, string) { return c, "" }
 
@@ -340,17 +422,16 @@ type sumInt struct {
 	n  int64
 }
 
-func liftSumInt(a arrow.Array, i int) sumInt {
-	if a.IsNull(i) {
-		return sumInt{}
-	}
-	v := a.(*array.Int64).Value(i)
-	return sumInt{lo: uint64(v), hi: v >> 63, n: 1}
+func (v *sumInt) add(x int64) {
+	lo, carry := bits.Add64(v.lo, uint64(x), 0)
+	v.lo, v.hi = lo, v.hi+x>>63+int64(carry)
+	v.n++
 }
 
-func addSumInt(a, b sumInt) sumInt {
-	lo, carry := bits.Add64(a.lo, b.lo, 0)
-	return sumInt{lo: lo, hi: a.hi + b.hi + int64(carry), n: a.n + b.n}
+func (v *sumInt) sub(x int64) {
+	lo, borrow := bits.Sub64(v.lo, uint64(x), 0)
+	v.lo, v.hi = lo, v.hi-x>>63-int64(borrow)
+	v.n--
 }
 
 func (v sumInt) lower(avg bool) (cell, string) {
@@ -364,7 +445,7 @@ func (v sumInt) lower(avg bool) (cell, string) {
 		return cell{}, "SUM: BIGINT overflow"
 	}
 	if avg {
-		return cell{f: float64(int64(v.lo)) / float64(v.n), ok: true}, ""
+		return floatCell(float64(int64(v.lo)) / float64(v.n)), ""
 	}
 	return cell{n: int64(v.lo), ok: true}, ""
 }
@@ -414,7 +495,7 @@ func (v sumDec) lower(avg bool, scale int32, res types.Type) (cell, string) {
 	case v.ovf || !v.s.FitsInPrecision(types.MaxDecimalPrecision):
 		return cell{}, what + ": DECIMAL overflow"
 	case res.Kind == types.Double:
-		return cell{f: v.s.ToFloat64(scale) / float64(v.n), ok: true}, ""
+		return floatCell(v.s.ToFloat64(scale) / float64(v.n)), ""
 	case avg:
 		return decCell(divRound(v.s, scale, v.n, res.Scale)), ""
 	}
@@ -476,7 +557,7 @@ func (v moments) lower(samp, sqrt bool) (cell, string) {
 	if sqrt {
 		r = math.Sqrt(r)
 	}
-	return cell{f: r, ok: true}, ""
+	return floatCell(r), ""
 }
 
 // lagState keeps the last k values (and times) of its argument.

@@ -4,8 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,8 +153,12 @@ func (s *overSource) Close() error {
 // overRun runs p over evs and returns the output rows as strings.
 func overRun(t testing.TB, p *planner.Physical, evs []overEvent, rng *rand.Rand, maxBatch int) (*collectSink, *collectErrors, Stats) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
+	mem := &countingAllocator{Allocator: memory.NewGoAllocator()}
+	defer func() {
+		if n := mem.n.Load(); n != 0 {
+			t.Errorf("%d bytes of Arrow memory not released", n)
+		}
+	}()
 	src := newOverSource(p, evs, rng, maxBatch, mem)
 	defer src.Close()
 	sink, errs := &collectSink{}, &collectErrors{}
@@ -161,6 +170,29 @@ func overRun(t testing.TB, p *planner.Physical, evs []overEvent, rng *rand.Rand,
 		t.Fatal(err)
 	}
 	return sink, errs, j.Stats()
+}
+
+// countingAllocator counts the bytes allocated and not freed: a leak check
+// as strict as memory.CheckedAllocator's total, without its cost of
+// recording a stack per allocation.
+type countingAllocator struct {
+	memory.Allocator
+	n atomic.Int64
+}
+
+func (a *countingAllocator) Allocate(size int) []byte {
+	a.n.Add(int64(size))
+	return a.Allocator.Allocate(size)
+}
+
+func (a *countingAllocator) Reallocate(size int, b []byte) []byte {
+	a.n.Add(int64(size - len(b)))
+	return a.Allocator.Reallocate(size, b)
+}
+
+func (a *countingAllocator) Free(b []byte) {
+	a.n.Add(-int64(len(b)))
+	a.Allocator.Free(b)
 }
 
 // TestOverWorkedExample is the example of sql/DIALECT.md ("OVER windows"):
@@ -216,5 +248,425 @@ WINDOW by_k AS (PARTITION BY k ORDER BY ts),
 	}
 	if st.LateRows != 1 || len(errs.errs) != 1 || errs.errs[0].Kind != ErrorLate || !strings.Contains(string(errs.errs[0].Raw), `"id":6`) {
 		t.Fatalf("want row 6 late on the error stream, got %d late: %+v", st.LateRows, errs.errs)
+	}
+}
+
+// overGen generates n events over splits, in arrival order (ids 0..n-1):
+// each split's event times advance 0-19 ms a row with up to disorder ms of
+// jitter, and every lateEvery-th row (if > 0) lies lateBy to lateBy+3s
+// behind. Keys are k0..k(keys-1) and now and then NULL; v and d are NULL
+// about one row in 20. ROWTIME advances 0-4 ms a row per split.
+func overGen(rng *rand.Rand, n int, splits []string, keys int, disorder, lateBy int64, lateEvery int) []overEvent {
+	base := int64(1_767_225_600_000)
+	clock, arrival := map[string]int64{}, map[string]int64{}
+	out := make([]overEvent, 0, n)
+	for len(out) < n {
+		sp := splits[rng.IntN(len(splits))]
+		for range 1 + rng.IntN(200) {
+			if len(out) == n {
+				break
+			}
+			clock[sp] += rng.Int64N(20)
+			arrival[sp] += rng.Int64N(5)
+			e := overEvent{split: sp, id: int64(len(out)), k: fmt.Sprintf("k%d", rng.IntN(keys)), kNull: rng.IntN(97) == 0,
+				v: rng.Int64N(2001) - 1000, vNull: rng.IntN(20) == 0, d: float64(rng.IntN(200001)-100000) / 4, dNull: rng.IntN(20) == 0,
+				ts: base + clock[sp] - rng.Int64N(disorder+1), rowtime: base + arrival[sp]}
+			if lateEvery > 0 && len(out)%lateEvery == lateEvery-1 {
+				e.ts -= lateBy + rng.Int64N(3000)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ofn describes one window function for the oracle and renders it as SQL.
+type ofn struct {
+	fn       string // count_star, count, sum, avg, min, max, first_value, last_value, stddev_pop, var_samp, row_number, lag, lead
+	col      string // v or d
+	frame    string // "", "rows", "range"
+	pre, fol int64  // rows or milliseconds
+	k        int64  // lag, lead offset
+	def      string // lag, lead default as SQL; "" for none
+}
+
+func (f ofn) sql(order string) string {
+	arg := f.col
+	switch f.fn {
+	case "count_star":
+		return f.over("COUNT(*)", order)
+	case "row_number":
+		return f.over("ROW_NUMBER()", order)
+	case "lag", "lead":
+		arg = fmt.Sprintf("%s, %d", f.col, f.k)
+		if f.def != "" {
+			arg += ", " + f.def
+		}
+	}
+	return f.over(fmt.Sprintf("%s(%s)", strings.ToUpper(f.fn), arg), order)
+}
+
+func (f ofn) over(call, order string) string {
+	spec := "PARTITION BY k ORDER BY " + order
+	unit := func(n int64) string {
+		if f.frame == "range" {
+			return fmt.Sprintf("INTERVAL '%d' MILLISECOND", n)
+		}
+		return fmt.Sprint(n)
+	}
+	switch {
+	case f.frame == "":
+	case f.fol > 0:
+		spec += fmt.Sprintf(" %s BETWEEN CURRENT ROW AND %s FOLLOWING", strings.ToUpper(f.frame), unit(f.fol))
+	default:
+		spec += fmt.Sprintf(" %s %s PRECEDING", strings.ToUpper(f.frame), unit(f.pre))
+	}
+	return call + " OVER (" + spec + ")"
+}
+
+// oval is an oracle value: NULL, an integer or a float.
+type oval struct {
+	null  bool
+	i     int64
+	f     float64
+	float bool
+}
+
+func (e overEvent) val(col string) oval {
+	if col == "v" {
+		return oval{null: e.vNull, i: e.v}
+	}
+	return oval{null: e.dNull, f: e.d, float: true}
+}
+
+func (o oval) num() float64 {
+	if o.float {
+		return o.f
+	}
+	return float64(o.i)
+}
+
+// parseDefault reads a default as the oracle's value in the column's type.
+func parseDefault(def, col string) oval {
+	if def == "" {
+		return oval{null: true}
+	}
+	if col == "d" {
+		f, _ := strconv.ParseFloat(def, 64)
+		return oval{f: f, float: true}
+	}
+	i, _ := strconv.ParseInt(def, 10, 64)
+	return oval{i: i}
+}
+
+// overOracle computes every window function by brute force: rows are taken
+// in arrival order, WHERE (id % 11 <> 3 when filter) first, then a row is
+// late when its time is below the watermark after it (the minimum over splits
+// of their largest time minus delay, once each has a row; never decreasing);
+// the rest are ordered per key by (time, arrival) and every frame is scanned.
+func overOracle(evs []overEvent, fns []ofn, delay int64, rowtime, filter bool) (map[int64][]oval, int) {
+	timeOf := func(e overEvent) int64 {
+		if rowtime {
+			return e.rowtime
+		}
+		return e.ts
+	}
+	splits := map[string]bool{}
+	for _, e := range evs {
+		splits[e.split] = true
+	}
+	splitMax := map[string]int64{}
+	wm := int64(math.MinInt64)
+	late := 0
+	parts := map[string][]overEvent{}
+	var keys []string
+	for _, e := range evs {
+		t := timeOf(e)
+		if m, ok := splitMax[e.split]; !ok || t > m {
+			splitMax[e.split] = t
+		}
+		if len(splitMax) == len(splits) {
+			lo := int64(math.MaxInt64)
+			for _, m := range splitMax {
+				lo = min(lo, m-delay)
+			}
+			wm = max(wm, lo)
+		}
+		if filter && e.id%11 == 3 {
+			continue
+		}
+		if t < wm {
+			late++
+			continue
+		}
+		key := "\x00null"
+		if !e.kNull {
+			key = e.k
+		}
+		if _, ok := parts[key]; !ok {
+			keys = append(keys, key)
+		}
+		parts[key] = append(parts[key], e)
+	}
+	out := map[int64][]oval{}
+	for _, key := range keys {
+		L := parts[key]
+		slices.SortStableFunc(L, func(a, b overEvent) int { // stable: arrival order on ties
+			return int(max(-1, min(1, timeOf(a)-timeOf(b))))
+		})
+		for i, e := range L {
+			t := timeOf(e)
+			row := make([]oval, len(fns))
+			for fi, f := range fns {
+				switch f.fn {
+				case "row_number":
+					row[fi] = oval{i: int64(i + 1)}
+					continue
+				case "lag", "lead":
+					j := i - int(f.k)
+					if f.fn == "lead" {
+						j = i + int(f.k)
+					}
+					def := parseDefault(f.def, f.col)
+					switch {
+					case j < 0 || j >= len(L):
+						row[fi] = def
+					case f.frame == "range" && f.fn == "lag" && timeOf(L[j]) < t-f.pre:
+						row[fi] = def
+					case f.frame == "range" && f.fn == "lead" && timeOf(L[j]) > t+f.fol:
+						row[fi] = def
+					default:
+						row[fi] = L[j].val(f.col)
+					}
+					continue
+				}
+				lo := 0
+				if f.frame == "rows" {
+					lo = max(0, i-int(f.pre))
+				} else {
+					lo = sort.Search(i, func(j int) bool { return timeOf(L[j]) >= t-f.pre })
+				}
+				var vals []oval
+				n := 0
+				for _, x := range L[lo : i+1] {
+					n++
+					if f.col != "" {
+						if v := x.val(f.col); !v.null {
+							vals = append(vals, v)
+						}
+					}
+				}
+				row[fi] = oracleAgg(f.fn, f.col, n, vals)
+			}
+			out[e.id] = row
+		}
+	}
+	return out, late
+}
+
+func oracleAgg(fn, col string, n int, vals []oval) oval {
+	float := col == "d"
+	switch fn {
+	case "count_star":
+		return oval{i: int64(n)}
+	case "count":
+		return oval{i: int64(len(vals))}
+	}
+	if len(vals) == 0 {
+		return oval{null: true}
+	}
+	switch fn {
+	case "sum", "avg":
+		var si int64
+		var sf float64
+		for _, v := range vals {
+			si += v.i
+			sf += v.f
+		}
+		switch {
+		case fn == "avg" && float:
+			return oval{f: sf / float64(len(vals)), float: true}
+		case fn == "avg":
+			return oval{f: float64(si) / float64(len(vals)), float: true}
+		case float:
+			return oval{f: sf, float: true}
+		}
+		return oval{i: si}
+	case "min", "max":
+		best := vals[0]
+		for _, v := range vals[1:] {
+			if (fn == "min") == (v.num() < best.num()) && v.num() != best.num() {
+				best = v
+			}
+		}
+		return best
+	case "first_value":
+		return vals[0]
+	case "last_value":
+		return vals[len(vals)-1]
+	case "stddev_pop", "var_samp":
+		mean := 0.0
+		for _, v := range vals {
+			mean += v.num()
+		}
+		mean /= float64(len(vals))
+		m2 := 0.0
+		for _, v := range vals {
+			m2 += (v.num() - mean) * (v.num() - mean)
+		}
+		if fn == "stddev_pop" {
+			return oval{f: math.Sqrt(m2 / float64(len(vals))), float: true}
+		}
+		if len(vals) < 2 {
+			return oval{null: true}
+		}
+		return oval{f: m2 / float64(len(vals)-1), float: true}
+	}
+	panic("oracle: no " + fn)
+}
+
+// checkOver compares a job's rows (id, then one column per function) with
+// the oracle. Averages and deviations may differ in the last bits (1e-9
+// relative); everything else must be equal.
+func checkOver(t *testing.T, rows [][]string, fns []ofn, want map[int64][]oval) {
+	t.Helper()
+	seen := map[int64]bool{}
+	for _, r := range rows {
+		id, err := strconv.ParseInt(r[0], 10, 64)
+		if err != nil {
+			t.Fatalf("row %v: id: %v", r, err)
+		}
+		if seen[id] {
+			t.Fatalf("row %d emitted twice", id)
+		}
+		seen[id] = true
+		w, ok := want[id]
+		if !ok {
+			t.Fatalf("row %d emitted, but the oracle has it late or filtered: %v", id, r)
+		}
+		for fi, f := range fns {
+			got, exp := r[1+fi], w[fi]
+			if exp.null || got == "(null)" {
+				if !(exp.null && got == "(null)") {
+					t.Fatalf("row %d: %s = %s, oracle %+v", id, f.sql("ts"), got, exp)
+				}
+				continue
+			}
+			if !exp.float {
+				if got != strconv.FormatInt(exp.i, 10) {
+					t.Fatalf("row %d: %s = %s, oracle %d", id, f.sql("ts"), got, exp.i)
+				}
+				continue
+			}
+			g, err := strconv.ParseFloat(got, 64)
+			if err != nil {
+				t.Fatalf("row %d: %s = %q: %v", id, f.sql("ts"), got, err)
+			}
+			tol := 0.0
+			switch f.fn {
+			case "avg", "stddev_pop", "var_samp":
+				tol = 1e-9 * math.Max(1, math.Abs(exp.f))
+			}
+			if math.Abs(g-exp.f) > tol {
+				t.Fatalf("row %d: %s = %v, oracle %v", id, f.sql("ts"), g, exp.f)
+			}
+		}
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("job emitted %d rows, oracle %d", len(seen), len(want))
+	}
+}
+
+// TestOverMatchesOracle runs RANGE and ROWS aggregates, LAG, LEAD and
+// ROW_NUMBER over 120,000 generated events per case (random keys, NULLs,
+// disorder within the watermark delay, late rows beyond it, one or several
+// shards, several workers) and compares every output row with a brute-force
+// oracle.
+func TestOverMatchesOracle(t *testing.T) {
+	rangeFns := []ofn{
+		{fn: "count_star", frame: "range", pre: 2000}, {fn: "count", col: "v", frame: "range", pre: 2000},
+		{fn: "sum", col: "v", frame: "range", pre: 2000}, {fn: "avg", col: "v", frame: "range", pre: 2000},
+		{fn: "min", col: "d", frame: "range", pre: 2000}, {fn: "max", col: "d", frame: "range", pre: 2000},
+		{fn: "sum", col: "d", frame: "range", pre: 2000}, {fn: "avg", col: "d", frame: "range", pre: 2000},
+		{fn: "max", col: "v", frame: "range", pre: 300}, {fn: "sum", col: "v", frame: "range", pre: 0},
+		{fn: "first_value", col: "d", frame: "range", pre: 2000}, {fn: "last_value", col: "v", frame: "range", pre: 2000},
+		{fn: "stddev_pop", col: "d", frame: "range", pre: 2000}, {fn: "var_samp", col: "v", frame: "range", pre: 700},
+	}
+	rowsFns := []ofn{
+		{fn: "count_star", frame: "rows", pre: 7}, {fn: "count", col: "d", frame: "rows", pre: 7},
+		{fn: "sum", col: "v", frame: "rows", pre: 7}, {fn: "avg", col: "d", frame: "rows", pre: 7},
+		{fn: "min", col: "v", frame: "rows", pre: 7}, {fn: "max", col: "d", frame: "rows", pre: 7},
+		{fn: "sum", col: "d", frame: "rows", pre: 0}, {fn: "min", col: "d", frame: "rows", pre: 40},
+		{fn: "first_value", col: "v", frame: "rows", pre: 3}, {fn: "stddev_pop", col: "v", frame: "rows", pre: 12},
+	}
+	navFns := []ofn{
+		{fn: "row_number"}, {fn: "lag", col: "v", k: 1}, {fn: "lag", col: "d", k: 3, def: "-1.5"},
+		{fn: "lag", col: "v", k: 2, def: "-9", frame: "range", pre: 1000}, {fn: "lag", col: "v", k: 0},
+		{fn: "lead", col: "v", k: 1}, {fn: "lead", col: "d", k: 2, def: "0.25"},
+		{fn: "lead", col: "v", k: 1, def: "-7", frame: "range", fol: 300},
+		{fn: "lead", col: "v", k: 3, frame: "rows", fol: 3},
+	}
+	for _, tc := range []struct {
+		name             string
+		fns              []ofn
+		splits           []string
+		delay            int64
+		lateEvery        int
+		rowtime, filter  bool
+		workers, batches int
+	}{
+		{"RANGE aggregates, one shard, late rows", rangeFns, []string{"s0"}, 500, 89, false, true, 3, 300},
+		{"RANGE aggregates, three shards, late rows", rangeFns, []string{"a", "b", "c"}, 800, 131, false, false, 2, 200},
+		{"ROWS aggregates, one shard, late rows", rowsFns, []string{"s0"}, 500, 97, false, false, 3, 300},
+		{"ROWS aggregates, two shards", rowsFns, []string{"a", "b"}, 1000, 0, false, true, 1, 150},
+		{"LAG LEAD ROW_NUMBER, one shard, late rows", navFns, []string{"s0"}, 500, 61, false, true, 3, 300},
+		{"LAG LEAD ROW_NUMBER, three shards", navFns, []string{"a", "b", "c"}, 600, 0, false, false, 2, 100},
+		{"ROWTIME, two shards", append(append([]ofn{}, rangeFns[:4]...), navFns[:6]...), []string{"a", "b"}, 0, 0, true, false, 2, 200},
+		// Rows exactly at the watermark are on time: zero delay (equal times
+		// follow each other), and disorder up to the whole delay.
+		{"zero delay, equal times", append(append([]ofn{}, rangeFns[:4]...), navFns...), []string{"s0"}, 0, 73, false, false, 2, 50},
+		{"disorder up to the delay, two shards", append(append([]ofn{}, rowsFns[:3]...), navFns...), []string{"a", "b"}, -300, 0, false, true, 3, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(len(tc.name)), uint64(tc.delay)))
+			// A negative delay in the table means: that delay, with disorder up to all of it.
+			disorder := max(0, tc.delay-1)
+			if tc.delay < 0 {
+				tc.delay = -tc.delay
+				disorder = tc.delay
+			}
+			evs := overGen(rng, 120_000, tc.splits, 40, disorder, tc.delay+1000, tc.lateEvery)
+			stream, order := "s", "ts"
+			if tc.rowtime {
+				stream, order = "r", "ROWTIME"
+			}
+			cols := []string{"id"}
+			for _, f := range tc.fns {
+				cols = append(cols, f.sql(order))
+			}
+			for i := range cols[1:] {
+				cols[1+i] += fmt.Sprintf(" AS c%d", i)
+			}
+			q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(cols, ",\n  "), stream)
+			if tc.filter {
+				q += " WHERE id % 11 <> 3"
+			}
+			p := overPlan(t, tc.delay, q+";", tc.workers)
+			want, wantLate := overOracle(evs, tc.fns, tc.delay, tc.rowtime, tc.filter)
+			if tc.lateEvery > 0 && wantLate == 0 {
+				t.Fatal("the generator made no late rows")
+			}
+			sink, errs, st := overRun(t, p, evs, rng, tc.batches)
+			if int(st.LateRows) != wantLate || len(errs.errs) != wantLate {
+				t.Fatalf("late rows: job %d (%d error records), oracle %d", st.LateRows, len(errs.errs), wantLate)
+			}
+			for _, e := range errs.errs {
+				if e.Kind != ErrorLate || e.Split == "" || len(e.Raw) == 0 {
+					t.Fatalf("bad late error record %+v", e)
+				}
+			}
+			checkOver(t, sink.rows, tc.fns, want)
+			t.Logf("%d events, %d late, %d rows equal to the oracle", len(evs), wantLate, len(sink.rows))
+		})
 	}
 }

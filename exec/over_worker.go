@@ -82,6 +82,7 @@ type overPart struct {
 	n       int64     // rows processed: ROW_NUMBER
 	states  []fnState // per function; nil for ROW_NUMBER
 	pending int       // rows received, not processed
+	batch   []int32   // rows being released (overWorker.release)
 	timer   int64     // smallest watermark at which a state expires something
 	heapIdx int       // in overWorker.timers; -1 when not there
 	dirty   bool
@@ -89,20 +90,21 @@ type overPart struct {
 }
 
 type overWorker struct {
-	spec     *overSpec
-	mem      memory.Allocator
-	parts    map[uint64]*overPart
-	nparts   int
-	keyBuf   []byte
-	runs     []*pendRun // a heap by head row
-	tail     *pendRun   // the run last added, which a sorted chunk may extend
-	timers   []*overPart
-	dirty    []*overPart
-	done     []*overRow
-	errs     []string
-	refs     []*chunkRef // live shares, in arrival order
-	rowSlab  []overRow
-	cellSlab []cell
+	spec    *overSpec
+	mem     memory.Allocator
+	parts   map[uint64]*overPart
+	nparts  int
+	keyBuf  []byte
+	runs    []*pendRun // a heap by head row
+	tail    *pendRun   // the run last added, which a sorted chunk may extend
+	timers  []*overPart
+	dirty   []*overPart
+	done    []*overRow
+	errs    []string
+	refs    []*chunkRef // live shares, in arrival order
+	rel     []pendRow   // rows being released
+	rowBuf  []overRow   // reused for the released rows when no row waits for LEAD
+	cellBuf []cell
 }
 
 func newOverWorker(spec *overSpec, mem memory.Allocator) *overWorker {
@@ -249,14 +251,20 @@ func (w *overWorker) encodeKey(keys []arrow.Array, i int) []byte {
 
 // release processes, in (time, arrival) order, every received row whose
 // time the watermark has reached.
+//
+// The rows are taken from the runs in that order, then processed partition
+// by partition (each partition's in order), which keeps a partition's state
+// in the cache while it takes its rows; the finished rows keep their places
+// in the order.
 func (w *overWorker) release(wm int64) {
+	rel := w.rel[:0]
 	for len(w.runs) > 0 {
 		rn := w.runs[0]
 		pr := &rn.rows[rn.head]
 		if pr.t > wm {
-			return
+			break
 		}
-		w.process(pr)
+		rel = append(rel, *pr)
 		*pr = pendRow{}
 		rn.head++
 		if rn.head == len(rn.rows) {
@@ -276,6 +284,54 @@ func (w *overWorker) release(wm int64) {
 			w.runDown(0)
 		}
 	}
+	if len(rel) == 0 {
+		return
+	}
+	var touched []*overPart
+	for k := range rel {
+		p := rel[k].p
+		if len(p.batch) == 0 {
+			touched = append(touched, p)
+		}
+		p.batch = append(p.batch, int32(k))
+	}
+	// The rows' values, in release order so that build reads them in order.
+	// Without LEAD no row outlives this watermark, so the buffers are reused.
+	nf := len(w.spec.makers)
+	var rows []overRow
+	var cells []cell
+	if w.spec.hasLead {
+		rows, cells = make([]overRow, len(rel)), make([]cell, len(rel)*nf)
+	} else {
+		if cap(w.rowBuf) < len(rel) {
+			w.rowBuf, w.cellBuf = make([]overRow, len(rel)), make([]cell, len(rel)*nf)
+		}
+		rows, cells = w.rowBuf[:len(rel)], w.cellBuf[:len(rel)*nf]
+		clear(cells)
+	}
+	base := len(w.done)
+	w.done = slices.Grow(w.done, len(rel))[:base+len(rel)]
+	for _, p := range touched {
+		for _, k := range p.batch {
+			r := &rows[k]
+			pr := &rel[k]
+			*r = overRow{t: pr.t, seq: pr.seq, ref: pr.ref, row: pr.row, cells: cells[int(k)*nf : int(k+1)*nf : int(k+1)*nf]}
+			w.process(pr, r, base+int(k))
+		}
+		p.batch = p.batch[:0]
+	}
+	// Drop the places of rows still waiting for a LEAD.
+	n := base
+	for _, r := range w.done[base:] {
+		if r != nil {
+			w.done[n] = r
+			n++
+		}
+	}
+	clear(w.done[n:])
+	w.done = w.done[:n]
+	clear(rel)
+	w.rel = rel[:0]
 }
 
 func (w *overWorker) runLess(i, j int) bool {
@@ -313,12 +369,12 @@ func (w *overWorker) runDown(i int) {
 	}
 }
 
-// process gives a released row the values of its partition's functions.
-func (w *overWorker) process(pr *pendRow) {
+// process gives a released row the values of its partition's functions; a
+// finished row goes to w.done[slot].
+func (w *overWorker) process(pr *pendRow, r *overRow, slot int) {
 	p := pr.p
 	p.pending--
 	p.n++
-	r := w.newRow(pr)
 	c := pr.ref.c
 	for f, st := range p.states {
 		if st == nil {
@@ -328,7 +384,7 @@ func (w *overWorker) process(pr *pendRow) {
 		st.push(w, r, f, c.args[f], c.defs[f])
 	}
 	if r.missing == 0 {
-		w.done = append(w.done, r)
+		w.done[slot] = r
 	}
 	if !p.dirty {
 		p.dirty = true
@@ -342,21 +398,6 @@ func (w *overWorker) settled(r *overRow) {
 	if r.missing == 0 {
 		w.done = append(w.done, r)
 	}
-}
-
-func (w *overWorker) newRow(pr *pendRow) *overRow {
-	if len(w.rowSlab) == 0 {
-		w.rowSlab = make([]overRow, 512)
-	}
-	r := &w.rowSlab[0]
-	w.rowSlab = w.rowSlab[1:]
-	nf := len(w.spec.makers)
-	if len(w.cellSlab) < nf {
-		w.cellSlab = make([]cell, max(nf*512, nf))
-	}
-	*r = overRow{t: pr.t, seq: pr.seq, ref: pr.ref, row: pr.row, cells: w.cellSlab[:nf:nf]}
-	w.cellSlab = w.cellSlab[nf:]
-	return r
 }
 
 func (p *overPart) nextTimer() int64 {
