@@ -136,15 +136,15 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if err := checkMergeable(j.spec, string(a.Window.Kind)); err != nil {
 			return nil, err
 		}
-		if a.AllowedLateness > 0 {
-			return nil, fmt.Errorf("allowed lateness is supported for TUMBLE and HOP windows, not yet for %s", a.Window.Kind)
+		if a.AllowedLateness > 0 || a.EmitEvery > 0 {
+			return nil, fmt.Errorf("allowed_lateness and emit_every are supported for TUMBLE and HOP windows, not yet for %s", a.Window.Kind)
 		}
 	}
 	if a.AllowedLateness < 0 {
 		return nil, fmt.Errorf("allowed lateness %s must not be negative", a.AllowedLateness)
 	}
-	if a.AllowedLateness > 0 {
-		if err := checkMergeable(j.spec, "windows with allowed lateness"); err != nil {
+	if a.AllowedLateness > 0 || a.EmitEvery > 0 {
+		if err := checkMergeable(j.spec, "windows with allowed lateness or emit_every"); err != nil {
 			return nil, err
 		}
 	}
@@ -413,7 +413,7 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 	assign := newAssigner(a.Window)
 	// boundary counts the windows that may close at watermark w (start+size-1 <= w).
 	boundary := func(w int64) int64 {
-		if w == maxTime || w == minTime || j.dynamic() || a.AllowedLateness > 0 {
+		if w == maxTime || w == minTime || j.dynamic() || a.AllowedLateness > 0 || a.EmitEvery > 0 {
 			return w // windows may close, or updated results go out, at any watermark
 		}
 		return floorDiv(w-assign.size+1-assign.offset, assign.slide)

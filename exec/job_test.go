@@ -672,3 +672,34 @@ func TestAllowedLatenessUpdatesWindows(t *testing.T) {
 		}
 	}
 }
+
+// emit_every sends open windows' changed rows early; the last version of each
+// window and key still equals the oracle, and early rows did go out.
+func TestEmitEveryEarlyResults(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(21, 22))
+	events := genEvents(rng, 20_000, []string{"s0"}, 200, 0)
+	src := newMemSource(t, events, rng, mem)
+	const size, delay = 10_000, 300
+	want, _ := hopOracle(events, size, size, delay)
+	p := aggPlan(size*time.Millisecond, delay*time.Millisecond, 2)
+	p.Agg.EmitEvery = time.Second
+	sink, _, _ := runJob(t, p, src)
+	final := map[string][]string{}
+	for _, r := range sink.rows {
+		final[fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))] = r
+	}
+	if len(sink.rows) < 2*len(final) {
+		t.Fatalf("%d rows for %d windows: windows of 10s with emit_every 1s should emit early rows", len(sink.rows), len(final))
+	}
+	if len(final) != len(want) {
+		t.Fatalf("%d windows, oracle %d", len(final), len(want))
+	}
+	for k, g := range want {
+		r := final[k]
+		if r == nil || r[3] != fmt.Sprint(g.n) {
+			t.Fatalf("window %s: last version %v, oracle count %d", k, r, g.n)
+		}
+	}
+}

@@ -189,12 +189,14 @@ type windowTable struct {
 	// the allowed lateness) mark their groups dirty for an updated result.
 	emitted bool
 	dirty   map[int32]bool
+	// early is the last early-firing period (watermark / emit_every) emitted.
+	early int64
 	// scratch for one chunk
 	rows, gids []int32
 }
 
 func (s *aggSpec) newTable(start, end int64) *windowTable {
-	t := &windowTable{start: start, end: end}
+	t := &windowTable{start: start, end: end, dirty: map[int32]bool{}, early: minTime}
 	for _, f := range s.aggStates {
 		t.aggs = append(t.aggs, f())
 	}
@@ -381,11 +383,14 @@ type windowAggregator struct {
 	last *windowTable
 	// lateness is how long (ms) a window's state outlives its close for late rows.
 	lateness int64
+	// emitEvery (ms), when set, emits open windows' changed groups early.
+	emitEvery int64
 }
 
 func newWindowAggregator(spec *aggSpec) *windowAggregator {
 	return &windowAggregator{spec: spec, assign: newAssigner(spec.stage.Window), dict: newKeyDict(spec),
-		tables: map[int64]*windowTable{}, lateness: spec.stage.AllowedLateness.Milliseconds()}
+		tables: map[int64]*windowTable{}, lateness: spec.stage.AllowedLateness.Milliseconds(),
+		emitEvery: spec.stage.EmitEvery.Milliseconds()}
 }
 
 func (w *windowAggregator) table(start int64, touched *[]*windowTable) *windowTable {
@@ -413,7 +418,7 @@ func (w *windowAggregator) add(c *aggChunk) {
 		for start := c.starts[r]; start <= lastStart; start += w.assign.slide {
 			t := w.table(start, &touched)
 			g := t.group(k, w.dict)
-			if t.emitted {
+			if t.emitted || w.emitEvery > 0 {
 				t.dirty[g] = true
 			}
 			t.rows = append(t.rows, r)
@@ -434,9 +439,18 @@ func (w *windowAggregator) add(c *aggChunk) {
 // are dropped and their keys released.
 func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.RecordBatch, []string) {
 	var due, expired []*windowTable
+	var early []*windowTable
 	for start, t := range w.tables {
 		if t.end-1 <= watermark && (!t.emitted || len(t.dirty) > 0) {
 			due = append(due, t)
+		}
+		// Early firing: an open window's changed groups go out each time the
+		// watermark enters a new emit_every period.
+		if w.emitEvery > 0 && t.end-1 > watermark && len(t.dirty) > 0 && watermark != minTime {
+			if p := floorDiv(watermark, w.emitEvery); p > t.early {
+				t.early = p
+				early = append(early, t)
+			}
 		}
 		if t.end-1+w.lateness <= watermark {
 			expired = append(expired, t)
@@ -444,9 +458,21 @@ func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.
 		}
 	}
 	sort.Slice(due, func(i, j int) bool { return due[i].start < due[j].start })
+	sort.Slice(early, func(i, j int) bool { return early[i].start < early[j].start })
 	w.last = nil
 	var out []arrow.RecordBatch
 	var errs []string
+	for _, t := range early {
+		gids := make([]int32, 0, len(t.dirty))
+		for g := range t.dirty {
+			gids = append(gids, g)
+		}
+		slices.Sort(gids)
+		clear(t.dirty)
+		rec, e := t.build(w.spec, w.dict, gids, mem)
+		out = append(out, rec)
+		errs = append(errs, e...)
+	}
 	for _, t := range due {
 		var gids []int32
 		if t.emitted {
@@ -456,7 +482,8 @@ func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.
 			slices.Sort(gids)
 			clear(t.dirty)
 		} else {
-			t.emitted, t.dirty = true, map[int32]bool{}
+			t.emitted = true
+			clear(t.dirty)
 		}
 		rec, e := t.build(w.spec, w.dict, gids, mem)
 		out = append(out, rec)

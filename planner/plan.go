@@ -55,11 +55,15 @@ type AggregateStage struct {
 	// arrive within it update the window and its result is emitted again
 	// (an upsert of window and key). Rows later than that are late.
 	AllowedLateness time.Duration
-	EventTime       bool // false when the time column is ROWTIME
-	KeyExprs        []expr.Expr
-	KeyNames        []string
-	Aggs            []Aggregate
-	Workers         int
+	// EmitEvery, when set, emits an open window's changed rows each time the
+	// watermark enters a new period of this length, before the final row at
+	// close (an upsert of window and key, like allowed lateness).
+	EmitEvery time.Duration
+	EventTime bool // false when the time column is ROWTIME
+	KeyExprs  []expr.Expr
+	KeyNames  []string
+	Aggs      []Aggregate
+	Workers   int
 	// AggSchema is the schema of fired windows: keys, window_start, window_end, aggregates.
 	AggSchema types.Schema
 }
@@ -79,9 +83,13 @@ type Aggregate struct {
 // not the connector.
 const OptAllowedLateness = "allowed_lateness"
 
+// OptEmitEvery is the stream WITH option for early results of long windows,
+// e.g. emit_every = '10 seconds'.
+const OptEmitEvery = "emit_every"
+
 // EngineOptions are the stream WITH options the planner reads; connectors
 // never see them.
-func EngineOptions() []string { return []string{OptAllowedLateness} }
+func EngineOptions() []string { return []string{OptAllowedLateness, OptEmitEvery} }
 
 // ParseDuration reads '30 seconds', '2 MINUTES', '500 ms' or a Go duration
 // such as '1m30s'. It must not be negative.
@@ -189,6 +197,16 @@ func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) 
 					return nil, fmt.Errorf("stream %s: option %s = %q: %w", def.Name, OptAllowedLateness, v, err)
 				}
 				agg.AllowedLateness = d
+			}
+			if v, ok := def.With[OptEmitEvery]; ok {
+				d, err := ParseDuration(v)
+				if err != nil || d <= 0 {
+					if err == nil {
+						err = fmt.Errorf("the period must be positive")
+					}
+					return nil, fmt.Errorf("stream %s: option %s = %q: %w", def.Name, OptEmitEvery, v, err)
+				}
+				agg.EmitEvery = d
 			}
 		}
 		for _, g := range q.GroupBy {
