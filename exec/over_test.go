@@ -670,3 +670,199 @@ func TestOverMatchesOracle(t *testing.T) {
 		})
 	}
 }
+
+// Every result type: DECIMAL sums and averages, VARCHAR, TIMESTAMP and
+// BOOLEAN minimums and maximums, FIRST_VALUE of text, LAG of a timestamp and
+// LEAD of a decimal with a default.
+func TestOverTypes(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	evs := []overEvent{
+		{id: 0, k: "a", v: 5, d: 1.5, ts: base},
+		{id: 1, k: "a", vNull: true, d: 2.25, ts: base + 1000},
+		{id: 2, k: "a", v: -3, dNull: true, ts: base + 2000},
+		{id: 3, k: "a", v: 7, d: 0.5, ts: base + 3000},
+		{id: 4, k: "b", v: 1, d: 4, ts: base + 3000},
+	}
+	for i := range evs {
+		evs[i].split = "s0"
+	}
+	p := overPlan(t, 0, `SELECT id,
+  SUM(CAST(v AS DECIMAL(10,2))) OVER w, AVG(CAST(v AS DECIMAL(10,2))) OVER w, MAX(CAST(id AS VARCHAR)) OVER w,
+  MAX(ts) OVER w, MIN(v > 0) OVER w, FIRST_VALUE(CAST(v AS VARCHAR)) OVER w,
+  LAG(ts) OVER p, LEAD(CAST(d AS DECIMAL(12,2)), 1, 0) OVER p
+FROM s WINDOW p AS (PARTITION BY k ORDER BY ts), w AS (p RANGE INTERVAL '1' SECOND PRECEDING);`, 2)
+	sink, _, _ := overRun(t, p, evs, rand.New(rand.NewPCG(1, 1)), 100)
+	if p.Over.OverSchema[1].Type.String() != "DECIMAL(38,2)" || p.Over.OverSchema[2].Type.String() != "DECIMAL(38,6)" {
+		t.Fatalf("decimal SUM and AVG types: %v", p.Over.OverSchema)
+	}
+	want := []string{ // (Arrow prints decimals without trailing zeros)
+		"0 5 5 0 2026-01-01T00:00:00Z true 5 (null) 2.25",
+		"1 5 5 1 2026-01-01T00:00:01Z true 5 2026-01-01T00:00:00Z (null)",
+		"2 -3 -3 2 2026-01-01T00:00:02Z false -3 2026-01-01T00:00:01Z 0.5",
+		"3 4 2 3 2026-01-01T00:00:03Z false -3 2026-01-01T00:00:02Z 0",
+		"4 1 1 4 2026-01-01T00:00:03Z true 1 (null) 0",
+	}
+	var got []string
+	for _, r := range sink.rows {
+		got = append(got, strings.Join(r, " "))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A frame whose BIGINT sum does not fit gives NULL and an error record; once
+// the frame moves on the sum is exact again (it is kept in 128 bits).
+func TestOverSumOverflow(t *testing.T) {
+	big := int64(math.MaxInt64 - 10)
+	var evs []overEvent
+	for i, v := range []int64{big, big, -big, 3} {
+		evs = append(evs, overEvent{split: "s0", id: int64(i), k: "a", v: v, ts: 1_767_225_600_000 + int64(i)})
+	}
+	p := overPlan(t, 0, `SELECT id, SUM(v) OVER (PARTITION BY k ROWS 1 PRECEDING), AVG(v) OVER (PARTITION BY k ROWS 2 PRECEDING) FROM s;`, 1)
+	sink, errs, st := overRun(t, p, evs, rand.New(rand.NewPCG(1, 1)), 1)
+	var got []string
+	for _, r := range sink.rows {
+		got = append(got, strings.Join(r, " "))
+	}
+	want := fmt.Sprintf("0 %d %v\n1 (null) (null)\n2 0 %v\n3 %d 1", big, fmtFloat(float64(big)), fmtFloat(float64(big)/3), 3-big)
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+	if st.EvalErrors != 2 || len(errs.errs) != 2 || !strings.Contains(errs.errs[0].Reason+errs.errs[1].Reason, "SUM: BIGINT overflow") {
+		t.Fatalf("want the SUM and AVG overflows on the error stream, got %d: %+v", st.EvalErrors, errs.errs)
+	}
+}
+
+// Under ROWTIME (zero delay) a one-shard stream's rows are emitted as they
+// arrive, without waiting for the end of the input; under event time the rows
+// within the watermark delay of the newest wait.
+func TestOverEmitsWithoutEndOfInput(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"SELECT id, COUNT(*) OVER (PARTITION BY k RANGE INTERVAL '1' MINUTE PRECEDING) FROM r;", 1000},
+		// ts advances 10 ms a row: the last 5 s, 500 rows, wait for the watermark.
+		{"SELECT id, COUNT(*) OVER (PARTITION BY k RANGE INTERVAL '1' MINUTE PRECEDING) FROM s;", 500},
+	} {
+		p := overPlan(t, 5000, tc.query, 2)
+		var evs []overEvent
+		for i := range 1000 {
+			evs = append(evs, overEvent{split: "s0", id: int64(i), k: fmt.Sprint("k", i%7), ts: 1_767_225_600_000 + int64(i)*10,
+				rowtime: 1_767_225_600_000 + int64(i)/3})
+		}
+		mem := &countingAllocator{Allocator: memory.NewGoAllocator()}
+		src := newOverSource(p, evs, rand.New(rand.NewPCG(2, 2)), 64, mem)
+		sink := &collectSink{}
+		ctx, cancel := context.WithCancel(context.Background())
+		j, err := NewJob(p, &unendingSource{src, cancel}, sink, nil, JobOptions{IdleTimeout: -1, Mem: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		src.Close()
+		if len(sink.rows) != tc.want {
+			t.Errorf("%s: %d rows emitted before the input ended, want %d", tc.query, len(sink.rows), tc.want)
+		}
+		if n := mem.n.Load(); n != 0 {
+			t.Errorf("%d bytes not released", n)
+		}
+	}
+}
+
+// unendingSource is an unbounded source: after its batches the run is
+// stopped (as a live run is), so the input never ends.
+type unendingSource struct {
+	*overSource
+	stop context.CancelFunc
+}
+
+func (s *unendingSource) Next(ctx context.Context) (SourceBatch, error) {
+	b, err := s.overSource.Next(ctx)
+	if err == io.EOF {
+		s.stop()
+		return b, ctx.Err()
+	}
+	return b, err
+}
+
+// LIMIT stops an OVER query early; nothing leaks (goleak checks the
+// goroutines in TestMain).
+func TestOverLimit(t *testing.T) {
+	p := overPlan(t, 100, `SELECT id, LEAD(v) OVER (PARTITION BY k), SUM(v) OVER (PARTITION BY k ROWS 3 PRECEDING) FROM s LIMIT 25;`, 2)
+	evs := overGen(rand.New(rand.NewPCG(3, 3)), 5000, []string{"a", "b"}, 10, 50, 0, 0)
+	sink, _, st := overRun(t, p, evs, rand.New(rand.NewPCG(3, 4)), 100)
+	if len(sink.rows) != 25 || st.RowsOut != 25 {
+		t.Fatalf("LIMIT 25 gave %d rows", len(sink.rows))
+	}
+}
+
+// A long run over ever-new keys with RANGE frames keeps the partitions of
+// the last frame only: a partition whose rows have all aged out is dropped.
+// With ROW_NUMBER every key keeps its count.
+func TestOverStateIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		query     string
+		keepsKeys bool
+	}{
+		{"SELECT id, SUM(v) OVER (PARTITION BY k RANGE INTERVAL '1' SECOND PRECEDING), LAG(v) OVER (PARTITION BY k RANGE INTERVAL '2' SECOND PRECEDING), " +
+			"LEAD(v) OVER (PARTITION BY k RANGE BETWEEN CURRENT ROW AND INTERVAL '500' MILLISECOND FOLLOWING) FROM s;", false},
+		{"SELECT id, SUM(v) OVER (PARTITION BY k RANGE INTERVAL '1' SECOND PRECEDING), ROW_NUMBER() OVER (PARTITION BY k) FROM s;", true},
+	} {
+		p := overPlan(t, 0, tc.query, 1)
+		j, err := NewJob(p, nil, &collectSink{}, nil, JobOptions{IdleTimeout: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := newOverWorker(j.over.spec, memory.DefaultAllocator)
+		wm := newWatermarker(0, true, -1)
+		var seq int64
+		var wmAt []int64
+		now := time.Now()
+		base := int64(1_767_225_600_000)
+		maxParts, emitted := 0, int64(0)
+		const rounds, keys, perKey = 300, 50, 4
+		for round := range rounds {
+			// 50 keys never seen before, 4 rows each, within 100 ms.
+			var evs []overEvent
+			for i := range keys * perKey {
+				evs = append(evs, overEvent{id: seq + int64(i), k: fmt.Sprintf("r%d-k%d", round, i%keys), v: 1,
+					ts: base + int64(round)*1000 + int64(i)/2})
+			}
+			rec := overRecord(p, evs, memory.DefaultAllocator)
+			c, rows, err := j.overRoute(context.Background(), SourceBatch{Split: "s0", Record: rec}, wm, now, &seq, 1, &wmAt)
+			rec.Release()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := w.handle(overMsg{chunk: c, rows: rows[0], wm: wm.advance(now)})
+			if out.rec != nil {
+				emitted += out.rec.NumRows()
+				out.rec.Release()
+			}
+			maxParts = max(maxParts, w.nparts)
+		}
+		out := w.handle(overMsg{wm: maxTime})
+		if out.rec != nil {
+			emitted += out.rec.NumRows()
+			out.rec.Release()
+		}
+		if emitted != rounds*keys*perKey {
+			t.Fatalf("%d rows emitted, want %d", emitted, rounds*keys*perKey)
+		}
+		if tc.keepsKeys {
+			if w.nparts != rounds*keys {
+				t.Fatalf("with ROW_NUMBER %d partitions remain, want every key's (%d)", w.nparts, rounds*keys)
+			}
+			continue
+		}
+		// Rows live 2 s (the LAG frame) after their time: at most three rounds of keys.
+		if maxParts > 3*keys || w.nparts != 0 || len(w.timers) != 0 || len(w.refs) != 0 {
+			t.Fatalf("partitions: at most %d held (want <= %d), %d left at the end, %d timers, %d chunks held",
+				maxParts, 3*keys, w.nparts, len(w.timers), len(w.refs))
+		}
+	}
+}
