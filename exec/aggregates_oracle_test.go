@@ -259,50 +259,173 @@ func TestNewAggregatesMatchOracle(t *testing.T) {
 			if len(sink.rows) != len(want) {
 				t.Fatalf("job emitted %d groups, oracle %d", len(sink.rows), len(want))
 			}
-			largest := 0
-			for _, r := range sink.rows {
-				key := ""
-				if tc.keyed {
-					key, r = r[0], r[1:]
+			largest := checkNewAggs(t, sink.rows, want, tc.keyed)
+			t.Logf("%d windows x groups, %d late rows, largest group %d rows: all match", len(sink.rows), wantLate, largest)
+		})
+	}
+}
+
+// checkNewAggs compares the job's rows (k?, window_start, window_end, the
+// newAggs) with the oracle's rows per "key|start" and returns the size of the
+// largest group.
+func checkNewAggs(t *testing.T, rows [][]string, want map[string][]orow, keyed bool) int {
+	t.Helper()
+	largest := 0
+	for _, r := range rows {
+		key := ""
+		if keyed {
+			key, r = r[0], r[1:]
+		}
+		k := fmt.Sprintf("%s|%d", key, parseTS(t, r[0]))
+		group, ok := want[k]
+		if !ok {
+			t.Fatalf("job emitted group %s the oracle lacks", k)
+		}
+		largest = max(largest, len(group))
+		for i, exp := range expectAggs(group) {
+			got := r[2+i]
+			name := newAggs()[i].Fn
+			switch e := exp.(type) {
+			case string:
+				if name == "last_value" && strings.HasSuffix(e, "Z") { // a timestamp
+					got = time.UnixMilli(parseTS(t, got)).UTC().Format("2006-01-02T15:04:05.000Z")
 				}
-				start, err := time.Parse("2006-01-02 15:04:05.999Z", r[0])
-				if err != nil {
-					start, _ = time.Parse(time.RFC3339Nano, r[0])
+				if got != e {
+					t.Fatalf("group %s (%d rows): %s = %s, oracle %s", k, len(group), name, got, e)
 				}
-				k := fmt.Sprintf("%s|%d", key, start.UnixMilli())
-				rows, ok := want[k]
-				if !ok {
-					t.Fatalf("job emitted group %s the oracle lacks", k)
+			case float64:
+				g, err := strconv.ParseFloat(got, 64)
+				if err != nil || !closeRel(g, e, 1e-9) {
+					t.Fatalf("group %s (%d rows): %s = %s, oracle %v", k, len(group), name, got, e)
 				}
-				largest = max(largest, len(rows))
-				for i, exp := range expectAggs(rows) {
-					got := r[2+i]
-					name := newAggs()[i].Fn
-					switch e := exp.(type) {
-					case string:
-						if name == "last_value" && strings.HasSuffix(e, "Z") { // a timestamp
-							ts, err := time.Parse(time.RFC3339Nano, strings.Replace(got, " ", "T", 1))
-							if err == nil {
-								got = ts.UTC().Format("2006-01-02T15:04:05.000Z")
-							}
-						}
-						if got != e {
-							t.Fatalf("group %s (%d rows): %s = %s, oracle %s", k, len(rows), name, got, e)
-						}
-					case float64:
-						g, err := strconv.ParseFloat(got, 64)
-						if err != nil || !closeRel(g, e, 1e-9) {
-							t.Fatalf("group %s (%d rows): %s = %s, oracle %v", k, len(rows), name, got, e)
-						}
-					case func(float64) bool:
-						g, err := strconv.ParseFloat(got, 64)
-						if err != nil || !e(g) {
-							t.Fatalf("group %s (%d rows): %s = %s is beyond its documented error", k, len(rows), name, got)
-						}
-					}
+			case func(float64) bool:
+				g, err := strconv.ParseFloat(got, 64)
+				if err != nil || !e(g) {
+					t.Fatalf("group %s (%d rows): %s = %s is beyond its documented error", k, len(group), name, got)
 				}
 			}
-			t.Logf("%d windows x groups, %d late rows, largest group %d rows: all match", len(sink.rows), wantLate, largest)
+		}
+	}
+	return largest
+}
+
+// keyWindowRowsOracle is keyWindowOracle (dynwindow_test.go) keeping each
+// window's rows, in arrival order, keyed "key|start": SESSION merges the
+// spans [t, t+gap) of a key that overlap (a bridging row merges sessions and
+// their rows), STAGGER opens [t, t+size) at a key's row no open window holds.
+func keyWindowRowsOracle(order []event, session bool, span, delay int64) (map[string][]orow, int) {
+	type win struct {
+		key        string
+		start, end int64
+		rows       []orow
+		gone       bool
+	}
+	splitMax := map[string]int64{}
+	all := map[string]bool{}
+	for _, e := range order {
+		all[e.split] = true
+	}
+	wm := int64(math.MinInt64)
+	var wins []*win
+	late := 0
+	for i, e := range order {
+		if m, ok := splitMax[e.split]; !ok || e.ts > m {
+			splitMax[e.split] = e.ts
+		}
+		if len(splitMax) == len(all) {
+			lo := int64(math.MaxInt64)
+			for _, m := range splitMax {
+				lo = min(lo, m-delay)
+			}
+			wm = max(wm, lo)
+		}
+		open := func(w *win) bool { return w.key == e.key && w.end-1 > wm && !w.gone }
+		var hit []*win
+		for _, w := range wins {
+			switch {
+			case !open(w):
+			case session && w.start < e.ts+span && e.ts < w.end:
+				hit = append(hit, w)
+			case !session && w.start <= e.ts && e.ts < w.end && (len(hit) == 0 || w.start > hit[0].start):
+				hit = []*win{w}
+			}
+		}
+		if len(hit) == 0 {
+			if e.ts+span-1 <= wm {
+				late++
+				continue
+			}
+			wins = append(wins, &win{key: e.key, start: e.ts, end: e.ts + span, rows: []orow{{e, i}}})
+			continue
+		}
+		first := hit[0]
+		if session {
+			first.start, first.end = min(first.start, e.ts), max(first.end, e.ts+span)
+		}
+		for _, w := range hit[1:] {
+			first.start, first.end = min(first.start, w.start), max(first.end, w.end)
+			first.rows = append(first.rows, w.rows...)
+			w.gone = true
+		}
+		first.rows = append(first.rows, orow{e, i})
+		slices.SortFunc(first.rows, func(a, b orow) int { return a.seq - b.seq })
+	}
+	out := map[string][]orow{}
+	for _, w := range wins {
+		if !w.gone {
+			out[fmt.Sprintf("%s|%d", w.key, w.start)] = w.rows
+		}
+	}
+	return out, late
+}
+
+// The same aggregates over SESSION (whose merges fold states together with
+// mergeFrom) and STAGGER windows.
+func TestNewAggregatesPerKeyWindowsMatchOracle(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		kind    sql.WindowKind
+		span    int64
+		splits  []string
+		late    int
+		workers int
+	}{
+		{"session with late rows", sql.Session, 150, []string{"s0"}, 53, 2},
+		{"session several splits", sql.Session, 400, []string{"a", "b"}, 0, 3},
+		{"stagger with late rows", sql.Stagger, 700, []string{"s0"}, 47, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(uint64(tc.span), 10))
+			events := genEvents(rng, 20_000, tc.splits, 300, tc.late)
+			for i := range events { // sparser keys make sessions end and restart
+				events[i].ts += int64(i%5) * 37
+			}
+			src := newMemSource(t, events, rng, mem)
+			var order []event
+			idx := map[string]int{}
+			bySplit := map[string][]event{}
+			for _, e := range events {
+				bySplit[e.split] = append(bySplit[e.split], e)
+			}
+			for _, b := range src.batches {
+				n := int(b.Record.NumRows())
+				order = append(order, bySplit[b.Split][idx[b.Split]:idx[b.Split]+n]...)
+				idx[b.Split] += n
+			}
+			const delay = 400
+			want, wantLate := keyWindowRowsOracle(order, tc.kind == sql.Session, tc.span, delay)
+			d := time.Duration(tc.span) * time.Millisecond
+			sink, _, st := runJob(t, newAggsPlan(sql.Window{Kind: tc.kind, Gap: d, Size: d}, true, delay*time.Millisecond, tc.workers), src)
+			if int(st.LateRows) != wantLate {
+				t.Fatalf("late rows: job %d, oracle %d", st.LateRows, wantLate)
+			}
+			if len(sink.rows) != len(want) {
+				t.Fatalf("job emitted %d windows, oracle %d", len(sink.rows), len(want))
+			}
+			largest := checkNewAggs(t, sink.rows, want, true)
+			t.Logf("%d windows, %d late rows, largest %d rows: all match", len(sink.rows), wantLate, largest)
 		})
 	}
 }

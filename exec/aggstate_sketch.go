@@ -94,7 +94,7 @@ func (s *hllState) build(mem memory.Allocator) (arrow.Array, []string) {
 // (how far the estimate's rank among the true values is from q*n) within 0.1%
 // of n for 0.05 <= q <= 0.95 and 0.05% at the tails, over 100,000 values of
 // uniform, normal, exponential, lognormal, sorted and few-valued data
-// (observed at most 0.012%). Infinities and NaNs are counted, not put in the
+// (observed at most 0.02%). Infinities and NaNs are counted, not put in the
 // digest, and take their places at the ends of the order.
 type percentileState struct {
 	q     float64
