@@ -79,6 +79,12 @@ func (c *stmtCtx) syntaxError(off int) {
 		c.src.errorf(c.raw.start+last.start, clip(last.text), "syntax error: the statement ends too early")
 		return
 	}
+	for _, t := range c.toks {
+		if t.start == off && t.is("OVER") {
+			c.errorAt(off, "syntax error: this call cannot take OVER: the window functions are COUNT, SUM, AVG, MIN, MAX, STDDEV_POP, STDDEV_SAMP, VAR_POP, VAR_SAMP, FIRST_VALUE, LAST_VALUE (without DISTINCT), ROW_NUMBER(), LAG and LEAD (with literal offsets)")
+			return
+		}
+	}
 	for i, t := range c.toks {
 		// A reserved word where a name belongs: after FROM, INTO, AS or a dot.
 		if t.start == off && t.kind == tokWord && i > 0 && reserved(t.text) &&
