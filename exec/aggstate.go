@@ -56,7 +56,7 @@ func newAggState(a planner.Aggregate) (func() aggState, error) {
 			if _, err := newKeyCodec(argT); err != nil {
 				return nil, err
 			}
-			return func() aggState { return newDistinctState(f, argT) }, nil
+			return newDistinctState(f, argT), nil
 		default:
 			return nil, fmt.Errorf("%s(DISTINCT ...) is not supported", fn)
 		}
@@ -89,7 +89,7 @@ func newAggState(a planner.Aggregate) (func() aggState, error) {
 		if _, err := newKeyCodec(argT); err != nil {
 			return nil, err
 		}
-		return func() aggState { return newTopKState(argT, int(a.Param)) }, nil
+		return newTopKState(argT, int(a.Param)), nil
 	}
 	switch fn {
 	case "count_star":

@@ -40,6 +40,7 @@ func BenchmarkAggregates(b *testing.B) {
 		{"approx_count_distinct", planner.Aggregate{Fn: "approx_count_distinct", Arg: col(1), T: types.BigIntType}},
 		{"approx_percentile", planner.Aggregate{Fn: "approx_percentile", Arg: col(2), Param: 0.99, T: types.DoubleType}},
 		{"top_k", planner.Aggregate{Fn: "top_k", Arg: col(1), Param: 10, T: types.JSONType}},
+		{"top_k_varchar", planner.Aggregate{Fn: "top_k", Arg: col(0), Param: 10, T: types.JSONType}},
 		{"sum_distinct", planner.Aggregate{Fn: "sum", Arg: col(1), Distinct: true, T: types.BigIntType}},
 	}
 	for _, keys := range []int{13, 10_000} {

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,57 +18,69 @@ import (
 // group's values, in ascending order (so that a DOUBLE sum rounds the same way
 // every run), to a fresh state of the plain aggregate and returns its result.
 // Memory grows with the distinct values of a group (about 50 bytes each).
-type distinctState struct {
+type distinctState[K cmp.Ordered] struct {
 	newInner func() aggState
 	codec    keyCodec
-	seen     []map[string]struct{} // nil until the group's first value
-	buf      []byte
+	ops      keyOps[K]
+	seen     []map[K]struct{} // nil until the group's first value
 }
 
-func newDistinctState(newInner func() aggState, t types.Type) *distinctState {
-	return &distinctState{newInner: newInner, codec: keyCodec{t: t}}
+// newDistinctState returns a maker of AGG(DISTINCT x) states for x of type t,
+// AGG's states made by newInner.
+func newDistinctState(newInner func() aggState, t types.Type) func() aggState {
+	c := keyCodec{t: t}
+	if c.wordKeys() {
+		ops := wordKeyOps()
+		return func() aggState { return &distinctState[uint64]{newInner: newInner, codec: c, ops: ops} }
+	}
+	ops := stringKeyOps(c)
+	return func() aggState { return &distinctState[string]{newInner: newInner, codec: c, ops: ops} }
 }
 
-func (s *distinctState) addGroup() { s.seen = append(s.seen, nil) }
+func (s *distinctState[K]) addGroup() { s.seen = append(s.seen, nil) }
 
-func (s *distinctState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
-	key := s.codec.reader(arg)
+func (s *distinctState[K]) update(arg arrow.Array, _ []int64, rows, gids []int32) {
+	key := s.ops.reader(arg)
 	noNulls := arg.NullN() == 0
 	for k, r := range rows {
 		if !noNulls && arg.IsNull(int(r)) {
 			continue
 		}
 		g := gids[k]
-		s.buf = key(s.buf[:0], int(r))
 		set := s.seen[g]
 		if set == nil {
-			set = map[string]struct{}{}
+			set = map[K]struct{}{}
 			s.seen[g] = set
 		}
-		if _, dup := set[string(s.buf)]; !dup {
-			set[string(s.buf)] = struct{}{}
+		if v := key(int(r)); !has(set, v) {
+			set[s.ops.own(v)] = struct{}{}
 		}
 	}
 }
 
-func (s *distinctState) mergeFrom(dst int32, other aggState, src int32) {
-	o := other.(*distinctState)
+func has[K comparable](set map[K]struct{}, k K) bool {
+	_, ok := set[k]
+	return ok
+}
+
+func (s *distinctState[K]) mergeFrom(dst int32, other aggState, src int32) {
+	o := other.(*distinctState[K])
 	if len(o.seen[src]) == 0 || (o == s && dst == src) {
 		return
 	}
 	if s.seen[dst] == nil {
-		s.seen[dst] = map[string]struct{}{}
+		s.seen[dst] = map[K]struct{}{}
 	}
 	for k := range o.seen[src] {
 		s.seen[dst][k] = struct{}{}
 	}
 }
 
-func (s *distinctState) build(mem memory.Allocator) (arrow.Array, []string) {
+func (s *distinctState[K]) build(mem memory.Allocator) (arrow.Array, []string) {
 	b := array.NewBuilder(mem, s.codec.t.Arrow())
 	defer b.Release()
 	var rows, gids []int32
-	var keys []string
+	var keys []K
 	for g, set := range s.seen {
 		keys = keys[:0]
 		for k := range set {
@@ -75,7 +88,7 @@ func (s *distinctState) build(mem memory.Allocator) (arrow.Array, []string) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			s.codec.appendTo(b, k)
+			s.codec.appendTo(b, s.ops.bytes(k))
 			rows = append(rows, int32(len(rows)))
 			gids = append(gids, int32(g))
 		}

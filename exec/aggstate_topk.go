@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 
@@ -22,28 +23,35 @@ import (
 // value's key: 8 bytes for numbers and timestamps, 16 for decimals, the bytes
 // of strings). For columns of very many distinct values per window, prefer
 // APPROX_COUNT_DISTINCT, or a shorter window.
-type topKState struct {
+type topKState[K cmp.Ordered] struct {
 	k      int
 	codec  keyCodec
-	groups []*freqTable // nil until the group's first non-NULL value
-	buf    []byte
+	ops    keyOps[K]
+	groups []*freqTable[K] // nil until the group's first non-NULL value
 }
 
 // freqTable counts the distinct values of one group by their key.
-type freqTable struct {
-	index  map[string]int32 // key -> position in keys and counts
-	keys   []string
+type freqTable[K cmp.Ordered] struct {
+	index  map[K]int32 // key -> position in keys and counts
+	keys   []K
 	counts []int64
 }
 
-func newTopKState(t types.Type, k int) *topKState {
-	return &topKState{k: k, codec: keyCodec{t: t}}
+// newTopKState returns a maker of TOP_K(x, k) states for x of type t.
+func newTopKState(t types.Type, k int) func() aggState {
+	c := keyCodec{t: t}
+	if c.wordKeys() {
+		ops := wordKeyOps()
+		return func() aggState { return &topKState[uint64]{k: k, codec: c, ops: ops} }
+	}
+	ops := stringKeyOps(c)
+	return func() aggState { return &topKState[string]{k: k, codec: c, ops: ops} }
 }
 
-func (s *topKState) addGroup() { s.groups = append(s.groups, nil) }
+func (s *topKState[K]) addGroup() { s.groups = append(s.groups, nil) }
 
-func (s *topKState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
-	key := s.codec.reader(arg)
+func (s *topKState[K]) update(arg arrow.Array, _ []int64, rows, gids []int32) {
+	key := s.ops.reader(arg)
 	noNulls := arg.NullN() == 0
 	for k, r := range rows {
 		if !noNulls && arg.IsNull(int(r)) {
@@ -51,44 +59,43 @@ func (s *topKState) update(arg arrow.Array, _ []int64, rows, gids []int32) {
 		}
 		f := s.groups[gids[k]]
 		if f == nil {
-			f = &freqTable{index: map[string]int32{}}
+			f = &freqTable[K]{index: map[K]int32{}}
 			s.groups[gids[k]] = f
 		}
-		s.buf = key(s.buf[:0], int(r))
-		f.add(s.buf, 1)
+		f.add(key(int(r)), 1, s.ops.own)
 	}
 }
 
-// add counts n more of the value of key.
-func (f *freqTable) add(key []byte, n int64) {
-	if i, ok := f.index[string(key)]; ok {
+// add counts n more of the value of key; own copies a new key to keep.
+func (f *freqTable[K]) add(key K, n int64, own func(K) K) {
+	if i, ok := f.index[key]; ok {
 		f.counts[i] += n
 		return
 	}
-	kept := string(key) // a copy: the batch is released
+	kept := own(key)
 	f.index[kept] = int32(len(f.keys))
 	f.keys = append(f.keys, kept)
 	f.counts = append(f.counts, n)
 }
 
-func (s *topKState) mergeFrom(dst int32, other aggState, src int32) {
-	o := other.(*topKState)
+func (s *topKState[K]) mergeFrom(dst int32, other aggState, src int32) {
+	o := other.(*topKState[K])
 	from := o.groups[src]
 	if from == nil || (o == s && dst == src) {
 		return
 	}
 	if s.groups[dst] == nil {
-		s.groups[dst] = &freqTable{index: map[string]int32{}}
+		s.groups[dst] = &freqTable[K]{index: map[K]int32{}}
 	}
 	for i, k := range from.keys {
-		s.groups[dst].add([]byte(k), from.counts[i])
+		s.groups[dst].add(k, from.counts[i], identity[K])
 	}
 }
 
 // top returns the positions of the k most frequent values of f in output
 // order: a bounded heap keeps the best k seen (O(d log k) for d values), then
 // they are sorted.
-func (s *topKState) top(f *freqTable) []int32 {
+func (s *topKState[K]) top(f *freqTable[K]) []int32 {
 	// before says whether entry a comes before entry b in the output.
 	before := func(a, b int32) bool {
 		if f.counts[a] != f.counts[b] {
@@ -136,7 +143,7 @@ func (s *topKState) top(f *freqTable) []int32 {
 	return h
 }
 
-func (s *topKState) build(mem memory.Allocator) (arrow.Array, []string) {
+func (s *topKState[K]) build(mem memory.Allocator) (arrow.Array, []string) {
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
 	var out []byte
@@ -151,7 +158,7 @@ func (s *topKState) build(mem memory.Allocator) (arrow.Array, []string) {
 				out = append(out, ',')
 			}
 			out = append(out, `{"value":`...)
-			out = s.codec.appendJSON(out, f.keys[i])
+			out = s.codec.appendJSON(out, s.ops.bytes(f.keys[i]))
 			out = append(out, `,"count":`...)
 			out = strconv.AppendInt(out, f.counts[i], 10)
 			out = append(out, '}')

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -212,6 +214,63 @@ func (c keyCodec) reader(arr arrow.Array) func(dst []byte, i int) []byte {
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
 	}
 	panic(fmt.Sprintf("keyCodec: unexpected column type %s", arr.DataType()))
+}
+
+// keyOps reads keys of one keyCodec as K: uint64 for the 8-byte kinds
+// (BIGINT, TIMESTAMP, DOUBLE), whose key bytes are a big-endian uint64, so
+// maps and comparisons need no allocation; string (the key bytes) for the
+// others.
+type keyOps[K cmp.Ordered] struct {
+	// reader returns the key of row i of a batch's column. A string key may
+	// view the batch's or a scratch buffer's memory: own copies it to keep.
+	reader func(arr arrow.Array) func(i int) K
+	own    func(K) K
+	// bytes returns the codec's bytes of a key (for appendJSON and appendTo).
+	bytes func(K) string
+}
+
+// wordKeys says whether keys of c are one uint64.
+func (c keyCodec) wordKeys() bool {
+	return c.t.Kind == types.BigInt || c.t.Kind == types.Timestamp || c.t.Kind == types.Double
+}
+
+func wordKeyOps() keyOps[uint64] {
+	return keyOps[uint64]{
+		reader: func(arr arrow.Array) func(int) uint64 {
+			switch a := arr.(type) {
+			case *array.Int64:
+				v := a.Int64Values()
+				return func(i int) uint64 { return uint64(v[i]) ^ signBit }
+			case *array.Timestamp:
+				v := a.TimestampValues()
+				return func(i int) uint64 { return uint64(v[i]) ^ signBit }
+			case *array.Float64:
+				v := a.Float64Values()
+				return func(i int) uint64 { return floatKey(v[i]) }
+			}
+			panic(fmt.Sprintf("wordKeyOps: unexpected column type %s", arr.DataType()))
+		},
+		own:   identity[uint64],
+		bytes: func(k uint64) string { return string(binary.BigEndian.AppendUint64(nil, k)) },
+	}
+}
+
+func stringKeyOps(c keyCodec) keyOps[string] {
+	return keyOps[string]{
+		reader: func(arr arrow.Array) func(int) string {
+			if a, ok := arr.(*array.String); ok {
+				return a.Value // the key of a string is the string
+			}
+			read := c.reader(arr)
+			var buf []byte
+			return func(i int) string {
+				buf = read(buf[:0], i)
+				return unsafe.String(unsafe.SliceData(buf), len(buf))
+			}
+		},
+		own:   strings.Clone,
+		bytes: identity[string],
+	}
 }
 
 func floatKey(f float64) uint64 {
