@@ -89,6 +89,7 @@ func windowRowsOracle(order []event, size, slide, delay int64, keyed bool) (map[
 	groups := map[string][]orow{}
 	late := 0
 	for i, e := range order {
+		wmBefore := wm // lateness is judged by the watermark before the row
 		if m, ok := splitMax[e.split]; !ok || e.ts > m {
 			splitMax[e.split] = e.ts
 		}
@@ -101,7 +102,7 @@ func windowRowsOracle(order []event, size, slide, delay int64, keyed bool) (map[
 		}
 		added := false
 		for s := floorDiv(e.ts, slide) * slide; s > e.ts-size; s -= slide {
-			if s+size-1 <= wm {
+			if s+size <= wmBefore {
 				continue
 			}
 			added = true
@@ -329,6 +330,7 @@ func keyWindowRowsOracle(order []event, session bool, span, delay int64) (map[st
 	var wins []*win
 	late := 0
 	for i, e := range order {
+		wmBefore := wm // lateness is judged by the watermark before the row
 		if m, ok := splitMax[e.split]; !ok || e.ts > m {
 			splitMax[e.split] = e.ts
 		}
@@ -339,7 +341,7 @@ func keyWindowRowsOracle(order []event, session bool, span, delay int64) (map[st
 			}
 			wm = max(wm, lo)
 		}
-		open := func(w *win) bool { return w.key == e.key && w.end-1 > wm && !w.gone }
+		open := func(w *win) bool { return w.key == e.key && w.end > wmBefore && !w.gone }
 		var hit []*win
 		for _, w := range wins {
 			switch {
@@ -351,7 +353,7 @@ func keyWindowRowsOracle(order []event, session bool, span, delay int64) (map[st
 			}
 		}
 		if len(hit) == 0 {
-			if e.ts+span-1 <= wm {
+			if e.ts+span <= wmBefore {
 				late++
 				continue
 			}

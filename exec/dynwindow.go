@@ -23,7 +23,7 @@ import (
 // row's time t and is [t, t+size); a row joins the latest window of its key
 // that holds it, or opens a new one at its own time.
 //
-// Either closes when its end-1 <= watermark. A row is late when it would only
+// Either closes when its end <= watermark. A row is late when it would only
 // open a window that is already closed at the watermark after the row (it
 // joins any open window of its key that holds it).
 
@@ -182,7 +182,7 @@ func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 	start, end := t, t+d.span
 	var merged []int // indexes into k.wins of open overlapping sessions
 	for i, w := range k.wins {
-		if w.end-1 <= wm {
+		if w.end <= wm {
 			continue // closed, waiting to be emitted
 		}
 		if w.start < end && start < w.end {
@@ -190,7 +190,7 @@ func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 		}
 	}
 	if len(merged) == 0 {
-		if end-1 <= wm {
+		if end <= wm {
 			return 0, false
 		}
 		g := d.newGroup()
@@ -235,14 +235,14 @@ func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 func (d *dynAggregator) placeStagger(k *dynKey, t, wm int64) (int32, bool) {
 	best := -1
 	for i, w := range k.wins {
-		if w.end-1 > wm && w.start <= t && t < w.end && (best < 0 || w.start > k.wins[best].start) {
+		if w.end > wm && w.start <= t && t < w.end && (best < 0 || w.start > k.wins[best].start) {
 			best = i
 		}
 	}
 	if best >= 0 {
 		return k.wins[best].gid, true
 	}
-	if t+d.span-1 <= wm {
+	if t+d.span <= wm {
 		return 0, false
 	}
 	g := d.newGroup()
@@ -251,7 +251,7 @@ func (d *dynAggregator) placeStagger(k *dynKey, t, wm int64) (int32, bool) {
 	return g, true
 }
 
-// fire emits every window with end-1 <= watermark, in (start, key) order by
+// fire emits every window with end <= watermark, in (start, key) order by
 // the output stage, and frees their state.
 func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.RecordBatch, []string) {
 	type due struct {
@@ -259,7 +259,7 @@ func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.Rec
 		w   dynWindow
 	}
 	var out []due
-	for len(d.ends) > 0 && d.ends[0].end-1 <= watermark {
+	for len(d.ends) > 0 && d.ends[0].end <= watermark {
 		k := heap.Pop(&d.ends).(endEntry).k
 		if len(k.wins) == 0 {
 			continue // already emitted through another entry
@@ -276,7 +276,7 @@ func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.Rec
 		}
 		open := k.wins[:0]
 		for _, w := range k.wins {
-			if w.end-1 <= watermark {
+			if w.end <= watermark {
 				out = append(out, due{k.kid, w})
 			} else {
 				open = append(open, w)

@@ -22,7 +22,7 @@ type oracleWin struct {
 
 // keyWindowOracle runs the per-key window rules row by row: SESSION merges the
 // spans [t, t+gap) of a key that overlap, STAGGER opens [t, t+size) at a key's
-// row not held by an open window. A window is closed once end-1 <= the
+// row not held by an open window. A window is closed once end <= the
 // watermark after the current row; a row that only opens a closed window is late.
 func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleWin, int) {
 	splitMax := map[string]int64{}
@@ -44,6 +44,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 		w.g.max = math.Max(w.g.max, e.d)
 	}
 	for _, e := range order {
+		wmBefore := wm // lateness is judged by the watermark before the row
 		if m, ok := splitMax[e.split]; !ok || e.ts > m {
 			splitMax[e.split] = e.ts
 		}
@@ -54,7 +55,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 			}
 			wm = max(wm, lo)
 		}
-		open := func(w *oracleWin) bool { return w.key == e.key && w.end-1 > wm && !w.emitted }
+		open := func(w *oracleWin) bool { return w.key == e.key && w.end > wmBefore && !w.emitted }
 		if session {
 			var hit []*oracleWin
 			for _, w := range byKey[e.key] {
@@ -63,7 +64,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 				}
 			}
 			if len(hit) == 0 {
-				if e.ts+span-1 <= wm {
+				if e.ts+span <= wmBefore {
 					late++
 					continue
 				}
@@ -94,7 +95,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 			}
 		}
 		if best == nil {
-			if e.ts+span-1 <= wm {
+			if e.ts+span <= wmBefore {
 				late++
 				continue
 			}

@@ -411,12 +411,12 @@ func (j *Job) runAggregation(ctx context.Context) error {
 func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error {
 	a := j.plan.Agg
 	assign := newAssigner(a.Window)
-	// boundary counts the windows that may close at watermark w (start+size-1 <= w).
+	// boundary counts the windows that may close at watermark w (start+size <= w).
 	boundary := func(w int64) int64 {
 		if w == maxTime || w == minTime || j.dynamic() || a.AllowedLateness > 0 || a.EmitEvery > 0 {
 			return w // windows may close, or updated results go out, at any watermark
 		}
-		return floorDiv(w-assign.size+1-assign.offset, assign.slide)
+		return floorDiv(w-assign.size-assign.offset, assign.slide)
 	}
 	wm := newWatermarker(a.WatermarkDelay, a.EventTime, j.opts.IdleTimeout)
 	lister, _ := j.src.(SplitLister)
@@ -571,7 +571,11 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 			continue
 		}
 		last := assign.lastStart(times[i])
-		first := max(assign.firstStart(times[i]), assign.firstOpen(wmAt[i]-lateness))
+		openAt := wmAt[i] // windows still open for rows at this watermark
+		if openAt != minTime {
+			openAt -= lateness // (minTime - lateness would wrap around)
+		}
+		first := max(assign.firstStart(times[i]), assign.firstOpen(openAt))
 		if first > last { // every window of the row had closed
 			j.stats.late.Add(1)
 			rowErrs = append(rowErrs, ErrorRecord{Kind: ErrorLate, Source: j.opts.SourceName, Split: b.Split, Position: b.Position,

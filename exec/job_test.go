@@ -190,7 +190,7 @@ type oracleGroup struct {
 }
 
 // oracle computes the windows by brute force: each split's events in order, a
-// row late when its window end-1 <= the watermark after it (the minimum over
+// row late when its window end <= the watermark before it (the minimum over
 // splits of their running max minus delay, once every split has data).
 func oracle(events []event, order []event, size, delay int64) (map[string]oracleGroup, int) {
 	_ = events
@@ -203,6 +203,7 @@ func oracle(events []event, order []event, size, delay int64) (map[string]oracle
 	groups := map[string]oracleGroup{}
 	late := 0
 	for _, e := range order {
+		wmBefore := wm // lateness is judged by the watermark before the row
 		if m, ok := splitMax[e.split]; !ok || e.ts > m {
 			splitMax[e.split] = e.ts
 		}
@@ -214,7 +215,7 @@ func oracle(events []event, order []event, size, delay int64) (map[string]oracle
 			wm = max(wm, lo)
 		}
 		start := floorDiv(e.ts, size) * size
-		if start+size-1 <= wm {
+		if start+size <= wmBefore {
 			late++
 			continue
 		}
@@ -506,7 +507,7 @@ func hopOracle(order []event, size, slide, delay int64) (map[string]oracleGroup,
 	return hopOracleLateness(order, size, slide, delay, 0)
 }
 
-// hopOracleLateness keeps windows open for late rows until end-1+lateness <= watermark.
+// hopOracleLateness keeps windows open for late rows until end+lateness <= watermark.
 func hopOracleLateness(order []event, size, slide, delay, lateness int64) (map[string]oracleGroup, int) {
 	splitMax := map[string]int64{}
 	all := map[string]bool{}
@@ -517,6 +518,7 @@ func hopOracleLateness(order []event, size, slide, delay, lateness int64) (map[s
 	groups := map[string]oracleGroup{}
 	late := 0
 	for _, e := range order {
+		wmBefore := wm // lateness is judged by the watermark before the row
 		if m, ok := splitMax[e.split]; !ok || e.ts > m {
 			splitMax[e.split] = e.ts
 		}
@@ -529,7 +531,7 @@ func hopOracleLateness(order []event, size, slide, delay, lateness int64) (map[s
 		}
 		added := false
 		for s := floorDiv(e.ts, slide) * slide; s > e.ts-size; s -= slide {
-			if s+size-1+lateness <= wm {
+			if s+size+lateness <= wmBefore {
 				continue
 			}
 			added = true
@@ -701,5 +703,23 @@ func TestEmitEveryEarlyResults(t *testing.T) {
 		if r == nil || r[3] != fmt.Sprint(g.n) {
 			t.Fatalf("window %s: last version %v, oracle count %d", k, r, g.n)
 		}
+	}
+}
+
+// A row cannot make itself late: with no watermark delay, rows in the last
+// millisecond of their window (the newest time seen) still count.
+func TestRowInLastMillisecondIsNotLate(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	base := int64(1_767_225_600_000)
+	evs := []event{{split: "s0", key: "x", v: 1, d: 1, ts: base + 999}, {split: "s0", key: "x", v: 1, d: 1, ts: base + 999},
+		{split: "s0", key: "x", v: 1, d: 1, ts: base + 1500}}
+	src := &memSource{splits: []string{"s0"}, batches: []SourceBatch{{Split: "s0", Record: buildRecord(evs, mem)}}}
+	sink, errs, st := runJob(t, aggPlan(time.Second, 0, 1), src)
+	if st.LateRows != 0 {
+		t.Fatalf("%d late rows: %v", st.LateRows, errs.errs)
+	}
+	if len(sink.rows) != 2 || sink.rows[0][3] != "2" {
+		t.Fatalf("windows %v, want [0s,1s) with 2 rows and [1s,2s) with 1", sink.rows)
 	}
 }

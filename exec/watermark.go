@@ -14,7 +14,7 @@ import (
 // Lateness is decided row by row, so results do not depend on how the source
 // cut its batches: row i of a batch of split s sees the watermark as it stood
 // after rows 0..i of that batch. A row is late when its window has ended at or
-// before that watermark (window [start, end) closes when end-1 <= watermark).
+// before that watermark (window [start, end) closes when end <= watermark).
 
 const (
 	minTime = math.MinInt64
@@ -86,20 +86,22 @@ func (w *watermarker) idle(c *splitClock, now time.Time) bool {
 
 // observe processes the event times of one batch of split id (rows where
 // valid is false are skipped) and fills wmAt[i] with the job watermark as it
-// stands after row i: the rows before it and itself have been seen.
+// stood when row i arrived: after the rows before it, not counting itself.
 func (w *watermarker) observe(id string, times []int64, valid func(int) bool, now time.Time, wmAt []int64) {
 	c := w.split(id, now)
 	others := w.othersMin(id, now)
 	running := c.max
 	wm := w.current
 	for i, t := range times {
+		// A row is judged by the watermark before it: it cannot make itself
+		// late (with no delay, a row in its window's last millisecond would).
+		wmAt[i] = wm
 		if valid(i) && t > running {
 			running = t
 		}
 		if m := min(others, running-w.delay); m > wm {
 			wm = m
 		}
-		wmAt[i] = wm
 	}
 	if len(times) > 0 {
 		c.lastData = now

@@ -347,12 +347,12 @@ func (a assigner) firstStart(t int64) int64 {
 }
 
 // firstOpen is the earliest window start still open at watermark wm: a window
-// closes when start+size-1 <= wm.
+// closes when start+size <= wm.
 func (a assigner) firstOpen(wm int64) int64 {
 	if wm == minTime {
 		return minTime
 	}
-	return floorDiv(wm-a.size+1-a.offset, a.slide)*a.slide + a.offset + a.slide
+	return floorDiv(wm-a.size-a.offset, a.slide)*a.slide + a.offset + a.slide
 }
 
 // aggChunk is one batch's contribution to a worker: the evaluated key, time and
@@ -433,7 +433,7 @@ func (w *windowAggregator) add(c *aggChunk) {
 	}
 }
 
-// fire returns, in window order, the results of every window whose end-1 is at
+// fire returns, in window order, the results of every window whose end is at
 // or before the watermark and has not been emitted, and the updated groups of
 // emitted windows that late rows changed; windows past their allowed lateness
 // are dropped and their keys released.
@@ -441,18 +441,18 @@ func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.
 	var due, expired []*windowTable
 	var early []*windowTable
 	for start, t := range w.tables {
-		if t.end-1 <= watermark && (!t.emitted || len(t.dirty) > 0) {
+		if t.end <= watermark && (!t.emitted || len(t.dirty) > 0) {
 			due = append(due, t)
 		}
 		// Early firing: an open window's changed groups go out each time the
 		// watermark enters a new emit_every period.
-		if w.emitEvery > 0 && t.end-1 > watermark && len(t.dirty) > 0 && watermark != minTime {
+		if w.emitEvery > 0 && t.end > watermark && len(t.dirty) > 0 && watermark != minTime {
 			if p := floorDiv(watermark, w.emitEvery); p > t.early {
 				t.early = p
 				early = append(early, t)
 			}
 		}
-		if t.end-1+w.lateness <= watermark {
+		if t.end+w.lateness <= watermark {
 			expired = append(expired, t)
 			delete(w.tables, start)
 		}
