@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -507,6 +508,24 @@ func hopOracle(order []event, size, slide, delay int64) (map[string]oracleGroup,
 	return hopOracleLateness(order, size, slide, delay, 0)
 }
 
+// hopOracleOffset is hopOracle with window starts aligned to offset + k*slide.
+func hopOracleOffset(order []event, size, slide, offset, delay int64) (map[string]oracleGroup, int) {
+	shifted := make([]event, len(order))
+	for i, e := range order {
+		e.ts -= offset
+		shifted[i] = e
+	}
+	groups, late := hopOracleLateness(shifted, size, slide, delay, 0)
+	out := make(map[string]oracleGroup, len(groups))
+	for k, g := range groups {
+		var key string
+		var start int64
+		fmt.Sscanf(strings.Replace(k, "|", " ", 1), "%s %d", &key, &start)
+		out[fmt.Sprintf("%s|%d", key, start+offset)] = g
+	}
+	return out, late
+}
+
 // hopOracleLateness keeps windows open for late rows until end+lateness <= watermark.
 func hopOracleLateness(order []event, size, slide, delay, lateness int64) (map[string]oracleGroup, int) {
 	splitMax := map[string]int64{}
@@ -562,10 +581,12 @@ func TestHopWindowsMatchOracle(t *testing.T) {
 		size, slide int64
 		splits      []string
 		late        int
+		offset      int64
 	}{
-		{"size a multiple of slide, late rows", 2000, 500, []string{"s0"}, 89},
-		{"size not a multiple of slide", 1000, 300, []string{"s0"}, 61},
-		{"several splits", 3000, 1000, []string{"a", "b", "c"}, 0},
+		{"size a multiple of slide, late rows", 2000, 500, []string{"s0"}, 89, 0},
+		{"size not a multiple of slide", 1000, 300, []string{"s0"}, 61, 0},
+		{"several splits", 3000, 1000, []string{"a", "b", "c"}, 0, 0},
+		{"with an offset", 2000, 500, []string{"s0"}, 89, 173},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
@@ -584,9 +605,10 @@ func TestHopWindowsMatchOracle(t *testing.T) {
 				order = append(order, bySplit[b.Split][idx[b.Split]:idx[b.Split]+n]...)
 				idx[b.Split] += n
 			}
-			want, wantLate := hopOracle(order, tc.size, tc.slide, 400)
+			want, wantLate := hopOracleOffset(order, tc.size, tc.slide, tc.offset, 400)
 			p := aggPlan(time.Duration(tc.size)*time.Millisecond, 400*time.Millisecond, 2)
-			p.Agg.Window = sql.Window{Kind: sql.Hop, Size: time.Duration(tc.size) * time.Millisecond, Slide: time.Duration(tc.slide) * time.Millisecond}
+			p.Agg.Window = sql.Window{Kind: sql.Hop, Size: time.Duration(tc.size) * time.Millisecond, Slide: time.Duration(tc.slide) * time.Millisecond,
+				Offset: time.Duration(tc.offset) * time.Millisecond}
 			sink, _, st := runJob(t, p, src)
 			if int(st.LateRows) != wantLate {
 				t.Fatalf("late rows: job %d, oracle %d", st.LateRows, wantLate)

@@ -157,7 +157,7 @@ func (b *binder) window(call *ast.FuncCallExpr, off int) {
 	}
 	form := map[WindowKind]string{
 		Tumble:  "TUMBLE(t, INTERVAL '1' MINUTE[, offset INTERVAL])",
-		Hop:     "HOP(t, slide INTERVAL, size INTERVAL)",
+		Hop:     "HOP(t, slide INTERVAL, size INTERVAL[, offset INTERVAL])",
 		Session: "SESSION(t, gap INTERVAL)",
 		Stagger: "STAGGER(t, size INTERVAL)",
 	}[kind]
@@ -166,7 +166,7 @@ func (b *binder) window(call *ast.FuncCallExpr, off int) {
 	case Tumble:
 		maxArgs = 3
 	case Hop:
-		minArgs, maxArgs = 3, 3
+		minArgs, maxArgs = 3, 4
 	}
 	if len(call.Args) < minArgs || len(call.Args) > maxArgs {
 		b.errorNode(off, "%s takes %s; got %d arguments", kind, form, len(call.Args))
@@ -201,7 +201,7 @@ func (b *binder) window(call *ast.FuncCallExpr, off int) {
 			continue
 		}
 		d := time.Duration(lit.Value.(int64)) * time.Millisecond
-		if d <= 0 && !(kind == Tumble && len(ds) == 1) {
+		if d <= 0 && !(kind == Tumble && len(ds) == 1) && !(kind == Hop && len(ds) == 2) {
 			b.errorNode(aOff, "a window's size must be positive, got %v", d)
 		}
 		ds = append(ds, d)
@@ -218,6 +218,12 @@ func (b *binder) window(call *ast.FuncCallExpr, off int) {
 		}
 	case Hop:
 		w.Slide, w.Size = ds[0], ds[1]
+		if len(ds) == 3 {
+			w.Offset = ds[2]
+			if w.Offset < 0 || w.Offset >= w.Slide {
+				b.errorNode(childOff(call.Args[3], off), "the window offset must be at least 0 and less than the slide %v", w.Slide)
+			}
+		}
 	case Session:
 		w.Gap = ds[0]
 	case Stagger:
