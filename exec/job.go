@@ -490,16 +490,29 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 	assign assigner, wmAtBuf *[]int64, now time.Time) error {
 	rec := b.Record
 	n := int(rec.NumRows())
-	timeArr, ok := rec.Column(j.timeCol).(*array.Timestamp)
-	if !ok {
-		return fmt.Errorf("time column %s is not a TIMESTAMP", j.plan.ScanSchema[j.timeCol].Name)
+	var times []int64
+	valid := func(int) bool { return true }
+	nullTimes := false
+	if j.timeCol < 0 {
+		// PROCTIME(): every row of the batch is stamped with the wall clock now.
+		times = make([]int64, n)
+		for i := range times {
+			times[i] = now.UnixMilli()
+		}
+	} else {
+		timeArr, ok := rec.Column(j.timeCol).(*array.Timestamp)
+		if !ok {
+			return fmt.Errorf("time column %s is not a TIMESTAMP", j.plan.ScanSchema[j.timeCol].Name)
+		}
+		times = timestampsAsInt64(timeArr)
+		valid = timeArr.IsValid
+		nullTimes = timeArr.NullN() > 0
 	}
-	times := timestampsAsInt64(timeArr)
 	if cap(*wmAtBuf) < n {
 		*wmAtBuf = make([]int64, n)
 	}
 	wmAt := (*wmAtBuf)[:n]
-	wm.observe(b.Split, times, timeArr.IsValid, now, wmAt)
+	wm.observe(b.Split, times, valid, now, wmAt)
 	lateness := j.plan.Agg.AllowedLateness.Milliseconds()
 
 	var cols []arrow.Array
@@ -554,12 +567,11 @@ func (j *Job) route(ctx context.Context, b SourceBatch, in []chan workerMsg, wm 
 	starts := make([]int64, n)
 	perWorker := make([][]int32, len(in))
 	var rowErrs []ErrorRecord
-	nullTimes := timeArr.NullN() > 0
 	for i := range n {
 		if keep != nil && (keep.IsNull(i) || !keep.Value(i)) {
 			continue
 		}
-		if nullTimes && timeArr.IsNull(i) {
+		if nullTimes && !valid(i) {
 			j.stats.evalErrs.Add(1)
 			rowErrs = append(rowErrs, ErrorRecord{Kind: ErrorEval, Source: j.opts.SourceName, Split: b.Split, Position: b.Position,
 				Raw: rowJSON(rec, i), Reason: fmt.Sprintf("time column %s is NULL; the row cannot be placed in a window", j.plan.ScanSchema[j.timeCol].Name), At: now})

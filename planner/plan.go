@@ -145,7 +145,9 @@ func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) 
 	}
 	visitInput(q.Where)
 	if q.Aggregating() {
-		used[q.TimeColumn] = true
+		if !q.Window.ProcTime {
+			used[q.TimeColumn] = true
+		}
 		for _, g := range q.GroupBy {
 			visitInput(g)
 		}
@@ -181,11 +183,11 @@ func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) 
 	if q.Aggregating() {
 		agg := &AggregateStage{
 			Window:     *q.Window,
-			TimeColumn: remap[q.TimeColumn],
+			TimeColumn: timeColumnOf(q, remap),
 			KeyNames:   q.GroupNames,
 			Workers:    opts.Workers,
 			AggSchema:  q.AggSchema(),
-			EventTime:  def != nil && def.Watermark != nil,
+			EventTime:  def != nil && def.Watermark != nil && !q.Window.ProcTime,
 		}
 		if agg.EventTime {
 			agg.WatermarkDelay = def.Watermark.Delay
@@ -225,6 +227,15 @@ func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) 
 	return p, nil
 }
 
+// timeColumnOf is the scan position of the query's time column, or -1 for
+// processing time (the runtime stamps rows with the wall clock).
+func timeColumnOf(q *sql.Query, remap map[int]int) int {
+	if q.Window.ProcTime {
+		return -1
+	}
+	return remap[q.TimeColumn]
+}
+
 // columnsOf adds the input columns e reads to used.
 func columnsOf(e expr.Expr, used map[int]bool) {
 	switch x := e.(type) {
@@ -256,6 +267,13 @@ func remapColumns(e expr.Expr, remap map[int]int) expr.Expr {
 		return &expr.Cast{X: remapColumns(x.X, remap), T: x.T}
 	}
 	return e
+}
+
+func timeName(p *Physical, a *AggregateStage) string {
+	if a.TimeColumn < 0 {
+		return "PROCTIME()"
+	}
+	return p.ScanSchema[a.TimeColumn].Name
 }
 
 // Explain renders the plan, one stage per line, for `EXPLAIN` and for tests.
@@ -290,7 +308,7 @@ func (p *Physical) Explain() string {
 			aggs[i] = fmt.Sprintf("%s(%s)", g.Fn, arg)
 		}
 		fmt.Fprintf(&b, "  WindowAggregate %s size=%s time=%s watermark_delay=%s aggs=[%s]\n", a.Window.Kind, a.Window.Size,
-			p.ScanSchema[a.TimeColumn].Name, a.WatermarkDelay, strings.Join(aggs, ", "))
+			timeName(p, a), a.WatermarkDelay, strings.Join(aggs, ", "))
 	}
 	if p.Over != nil {
 		p.Over.explain(&b, p.ScanSchema)

@@ -175,7 +175,17 @@ func (b *binder) window(call *ast.FuncCallExpr, off int) {
 	timeCol := b.q.Input[b.q.TimeColumn].Name
 	cl := clause{name: string(kind), aggErr: "aggregates are not allowed in a window call"}
 	colOff := childOff(call.Args[0], off)
-	col := b.expr(call.Args[0], off, cl)
+	procTime := false
+	if f, ok := call.Args[0].(*ast.FuncCallExpr); ok && f.FnName.L == "proctime" {
+		if len(f.Args) != 0 {
+			b.errorNode(colOff, "PROCTIME() takes no arguments")
+		}
+		procTime = true
+	}
+	var col expr.Expr
+	if !procTime {
+		col = b.expr(call.Args[0], off, cl)
+	}
 	if col != nil {
 		if c, ok := col.(*expr.Column); !ok || c.Index != b.q.TimeColumn {
 			if b.stream.Watermark == nil {
@@ -206,7 +216,7 @@ func (b *binder) window(call *ast.FuncCallExpr, off int) {
 		}
 		ds = append(ds, d)
 	}
-	w := &Window{Kind: kind}
+	w := &Window{Kind: kind, ProcTime: procTime}
 	switch kind {
 	case Tumble:
 		w.Size = ds[0]

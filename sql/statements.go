@@ -160,6 +160,9 @@ type Window struct {
 	Size   time.Duration
 	Slide  time.Duration // HOP
 	Offset time.Duration // epoch alignment offset
+	// ProcTime windows run on processing time, PROCTIME(): each row's time
+	// is the wall clock when eddy reads it, not a column.
+	ProcTime bool
 	Gap    time.Duration // SESSION
 }
 

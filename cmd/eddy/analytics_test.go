@@ -335,3 +335,45 @@ FROM raw WHERE MOD(id, 3) = 0;
 		}
 	}
 }
+
+// TestProcessingTimeWindows groups by PROCTIME(): the rows' times are the clock
+// when eddy reads them (here fixed by EDDY_NOW), not any column.
+func TestProcessingTimeWindows(t *testing.T) {
+	c := newCLI(t)
+	c.env = []string{"EDDY_NOW=2026-05-05T10:20:30Z"}
+	c.ok(nil, "streams", "create", "events", "--shards", "2")
+	var in strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&in, `{"k":"k%d","ts":"1999-01-01T00:00:00Z"}`+"\n", i%3)
+	}
+	c.ok([]byte(in.String()), "put", "events")
+	app := filepath.Join(t.TempDir(), "proc.sql")
+	os.WriteFile(app, []byte(`CREATE STREAM events (k VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+  WITH (connector = 'kinesis', stream = 'events');
+SELECT k, window_start, COUNT(*) AS n FROM events GROUP BY k, TUMBLE(PROCTIME(), INTERVAL '1' HOUR);`), 0o644)
+	out := c.ok(nil, "run", app, "--bounded", "--format", "json")
+	var total int
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct {
+			K           string `json:"k"`
+			WindowStart string `json:"window_start"`
+			N           int    `json:"n"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("output %q: %v", line, err)
+		}
+		if r.WindowStart != "2026-05-05T10:00:00.000Z" {
+			t.Fatalf("processing-time window starts %s, want the hour of EDDY_NOW (the ts column says 1999)", r.WindowStart)
+		}
+		total += r.N
+	}
+	if total != 500 {
+		t.Fatalf("counted %d rows, want 500", total)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.sql")
+	os.WriteFile(bad, []byte(`CREATE STREAM events (k VARCHAR) WITH (connector = 'kinesis', stream = 'events');
+SELECT COUNT(*) AS n FROM events GROUP BY TUMBLE(PROCTIME(1), INTERVAL '1' HOUR);`), 0o644)
+	if r := c.run(nil, "run", bad, "--bounded"); r.code != 1 || !strings.Contains(r.stderr, "PROCTIME() takes no arguments") {
+		t.Fatalf("PROCTIME(1): exit %d, %s", r.code, r.stderr)
+	}
+}
