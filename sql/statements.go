@@ -163,7 +163,7 @@ type Window struct {
 	// ProcTime windows run on processing time, PROCTIME(): each row's time
 	// is the wall clock when eddy reads it, not a column.
 	ProcTime bool
-	Gap    time.Duration // SESSION
+	Gap      time.Duration // SESSION
 }
 
 // Aggregate is one aggregate call of a query. Arg is over Query.Input (nil for
