@@ -499,25 +499,15 @@ func mergeByTime(recs []arrow.RecordBatch, times, seqs [][]int64, mem memory.All
 		pos[best]++
 	}
 	schema := recs[0].Schema()
-	cols := make([]arrow.Array, schema.NumFields())
+	cols, err := concatColumns(recs, mem)
+	if err != nil {
+		return nil, fmt.Errorf("merge OVER rows: %w", err)
+	}
 	defer func() {
 		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
+			c.Release()
 		}
 	}()
-	for c := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for i, r := range recs {
-			parts[i] = r.Column(c)
-		}
-		arr, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, fmt.Errorf("merge OVER rows: %w", err)
-		}
-		cols[c] = arr
-	}
 	if inOrder {
 		return array.NewRecordBatch(schema, cols, int64(total)), nil
 	}

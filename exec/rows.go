@@ -54,25 +54,15 @@ func rowJSON(rec arrow.RecordBatch, i int) []byte {
 // window start (column nKeys), then the keys (columns 0..nKeys-1), NULLs first.
 func sortedConcat(recs []arrow.RecordBatch, nKeys int, mem memory.Allocator) (arrow.RecordBatch, error) {
 	schema := recs[0].Schema()
-	cols := make([]arrow.Array, schema.NumFields())
+	cols, err := concatColumns(recs, mem)
+	if err != nil {
+		return nil, fmt.Errorf("concatenate windows: %w", err)
+	}
 	defer func() {
 		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
+			c.Release()
 		}
 	}()
-	for c := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for i, r := range recs {
-			parts[i] = r.Column(c)
-		}
-		arr, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, fmt.Errorf("concatenate windows: %w", err)
-		}
-		cols[c] = arr
-	}
 	n := int(cols[0].Len())
 	order := make([]int, n)
 	for i := range order {
@@ -188,25 +178,15 @@ func mergeWindows(recs []arrow.RecordBatch, nKeys int, mem memory.Allocator) (ar
 	recs = slices.Clone(recs)
 	slices.SortStableFunc(recs, func(a, b arrow.RecordBatch) int { return cmp.Compare(startOf(a, 0), startOf(b, 0)) })
 	schema := recs[0].Schema()
-	cols := make([]arrow.Array, schema.NumFields())
+	cols, err := concatColumns(recs, mem)
+	if err != nil {
+		return nil, fmt.Errorf("concatenate windows: %w", err)
+	}
 	defer func() {
 		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
+			c.Release()
 		}
 	}()
-	for c := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for i, r := range recs {
-			parts[i] = r.Column(c)
-		}
-		arr, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, fmt.Errorf("concatenate windows: %w", err)
-		}
-		cols[c] = arr
-	}
 	cmps := make([]func(i, j int) int, nKeys)
 	for k := range nKeys {
 		cmps[k] = comparator(cols[k])
@@ -257,4 +237,25 @@ func mergeWindows(recs []arrow.RecordBatch, nKeys int, mem memory.Allocator) (ar
 	}
 	rec := array.NewRecordBatch(schema, cols, int64(n))
 	return rec, nil
+}
+
+// concatColumns concatenates, column by column, records of one schema. The
+// caller releases the arrays.
+func concatColumns(recs []arrow.RecordBatch, mem memory.Allocator) ([]arrow.Array, error) {
+	cols := make([]arrow.Array, recs[0].Schema().NumFields())
+	parts := make([]arrow.Array, len(recs))
+	for c := range cols {
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		arr, err := array.Concatenate(parts, mem)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, err
+		}
+		cols[c] = arr
+	}
+	return cols, nil
 }
