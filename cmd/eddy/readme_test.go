@@ -96,3 +96,35 @@ func TestREADMETestCommandIsWhatCIRuns(t *testing.T) {
 		t.Fatalf(".ci/run does not run the README's test command %q", cmd)
 	}
 }
+
+// TestREADMEInlineCommandsExist checks every eddy command quoted inline in the
+// README and docs: the command and each flag it names must exist (they are run
+// with --help, which parses the flags and then prints usage).
+func TestREADMEInlineCommandsExist(t *testing.T) {
+	re := regexp.MustCompile("`(?:\\./)?eddy ([^`]*)`")
+	seen := 0
+	for _, doc := range []string{"../../README.md", "../../docs/windows.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			args := strings.Fields(m[1])
+			for i := 1; i < len(args); i++ {
+				// A placeholder value of a flag (--shards N) becomes a number.
+				if strings.HasPrefix(args[i-1], "--") && strings.ToUpper(args[i]) == args[i] && !strings.HasPrefix(args[i], "-") {
+					args[i] = "1"
+				}
+			}
+			seen++
+			cmd := exec.Command(eddyBin, append(args, "--help")...)
+			cmd.Env = append(os.Environ(), "EDDY_DATA_DIR="+t.TempDir())
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s quotes `eddy %s`, which fails: %v\n%s", doc, m[1], err, out)
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("found only %d inline eddy commands", seen)
+	}
+}
