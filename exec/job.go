@@ -391,11 +391,19 @@ func (j *Job) runAggregation(ctx context.Context) error {
 	go func() { outDone <- j.output(ctx, fired, workers, cancel) }()
 
 	scanErr := j.scanForAggregation(ctx, in)
+	return drainStages(ctx, scanErr, in, &wg, func() { close(fired) }, outDone)
+}
+
+// drainStages ends a scan -> workers -> output pipeline once the scan stage
+// has returned: it closes the workers' inputs, waits for them, closes the
+// output stage's input and waits for it. A LIMIT that was met is success;
+// otherwise the scan's error comes first, then the output's.
+func drainStages[M any](ctx context.Context, scanErr error, in []chan M, workers *sync.WaitGroup, closeOut func(), outDone <-chan error) error {
 	for _, c := range in {
 		close(c)
 	}
-	wg.Wait()
-	close(fired)
+	workers.Wait()
+	closeOut()
 	outErr := <-outDone
 	if cause := context.Cause(ctx); errors.Is(cause, errLimitReached) {
 		return nil

@@ -134,19 +134,7 @@ func (j *Job) runOver(ctx context.Context) error {
 	go func() { outDone <- j.overOutput(ctx, out, workers, cancel) }()
 
 	scanErr := j.scanOver(ctx, in)
-	for _, c := range in {
-		close(c)
-	}
-	wg.Wait()
-	close(out)
-	outErr := <-outDone
-	if cause := context.Cause(ctx); errors.Is(cause, errLimitReached) {
-		return nil
-	}
-	if scanErr != nil {
-		return scanErr
-	}
-	return outErr
+	return drainStages(ctx, scanErr, in, &wg, func() { close(out) }, outDone)
 }
 
 // scanOver is the scan stage of an OVER query.
