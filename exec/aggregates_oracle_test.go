@@ -80,26 +80,11 @@ type orow struct {
 // every window [s, s+size) holding it (s aligned to slide) that is still open
 // at the watermark after the event, keyed by "key|start" ("|start" unkeyed).
 func windowRowsOracle(order []event, size, slide, delay int64, keyed bool) (map[string][]orow, int) {
-	splitMax := map[string]int64{}
-	all := map[string]bool{}
-	for _, e := range order {
-		all[e.split] = true
-	}
-	wm := int64(math.MinInt64)
+	clock := newOracleClock(order, delay)
 	groups := map[string][]orow{}
 	late := 0
 	for i, e := range order {
-		wmBefore := wm // lateness is judged by the watermark before the row
-		if m, ok := splitMax[e.split]; !ok || e.ts > m {
-			splitMax[e.split] = e.ts
-		}
-		if len(splitMax) == len(all) {
-			lo := int64(math.MaxInt64)
-			for _, m := range splitMax {
-				lo = min(lo, m-delay)
-			}
-			wm = max(wm, lo)
-		}
+		wmBefore := clock.observe(e) // lateness is judged by the watermark before the row
 		added := false
 		for s := floorDiv(e.ts, slide) * slide; s > e.ts-size; s -= slide {
 			if s+size <= wmBefore {
@@ -321,26 +306,11 @@ func keyWindowRowsOracle(order []event, session bool, span, delay int64) (map[st
 		rows       []orow
 		gone       bool
 	}
-	splitMax := map[string]int64{}
-	all := map[string]bool{}
-	for _, e := range order {
-		all[e.split] = true
-	}
-	wm := int64(math.MinInt64)
+	clock := newOracleClock(order, delay)
 	var wins []*win
 	late := 0
 	for i, e := range order {
-		wmBefore := wm // lateness is judged by the watermark before the row
-		if m, ok := splitMax[e.split]; !ok || e.ts > m {
-			splitMax[e.split] = e.ts
-		}
-		if len(splitMax) == len(all) {
-			lo := int64(math.MaxInt64)
-			for _, m := range splitMax {
-				lo = min(lo, m-delay)
-			}
-			wm = max(wm, lo)
-		}
+		wmBefore := clock.observe(e) // lateness is judged by the watermark before the row
 		open := func(w *win) bool { return w.key == e.key && w.end > wmBefore && !w.gone }
 		var hit []*win
 		for _, w := range wins {

@@ -25,12 +25,7 @@ type oracleWin struct {
 // row not held by an open window. A window is closed once end <= the
 // watermark after the current row; a row that only opens a closed window is late.
 func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleWin, int) {
-	splitMax := map[string]int64{}
-	all := map[string]bool{}
-	for _, e := range order {
-		all[e.split] = true
-	}
-	wm := int64(math.MinInt64)
+	clock := newOracleClock(order, delay)
 	var wins []*oracleWin
 	byKey := map[string][]*oracleWin{} // the same windows, per key (the rules never look across keys)
 	late := 0
@@ -44,17 +39,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 		w.g.max = math.Max(w.g.max, e.d)
 	}
 	for _, e := range order {
-		wmBefore := wm // lateness is judged by the watermark before the row
-		if m, ok := splitMax[e.split]; !ok || e.ts > m {
-			splitMax[e.split] = e.ts
-		}
-		if len(splitMax) == len(all) {
-			lo := int64(math.MaxInt64)
-			for _, m := range splitMax {
-				lo = min(lo, m-delay)
-			}
-			wm = max(wm, lo)
-		}
+		wmBefore := clock.observe(e) // lateness is judged by the watermark before the row
 		open := func(w *oracleWin) bool { return w.key == e.key && w.end > wmBefore && !w.emitted }
 		if session {
 			var hit []*oracleWin

@@ -195,26 +195,11 @@ type oracleGroup struct {
 // splits of their running max minus delay, once every split has data).
 func oracle(events []event, order []event, size, delay int64) (map[string]oracleGroup, int) {
 	_ = events
-	splitMax := map[string]int64{}
-	allSplits := map[string]bool{}
-	for _, e := range order {
-		allSplits[e.split] = true
-	}
-	wm := int64(math.MinInt64)
+	clock := newOracleClock(order, delay)
 	groups := map[string]oracleGroup{}
 	late := 0
 	for _, e := range order {
-		wmBefore := wm // lateness is judged by the watermark before the row
-		if m, ok := splitMax[e.split]; !ok || e.ts > m {
-			splitMax[e.split] = e.ts
-		}
-		if len(splitMax) == len(allSplits) {
-			lo := int64(math.MaxInt64)
-			for _, m := range splitMax {
-				lo = min(lo, m-delay)
-			}
-			wm = max(wm, lo)
-		}
+		wmBefore := clock.observe(e) // lateness is judged by the watermark before the row
 		start := floorDiv(e.ts, size) * size
 		if start+size <= wmBefore {
 			late++
@@ -528,26 +513,11 @@ func hopOracleOffset(order []event, size, slide, offset, delay int64) (map[strin
 
 // hopOracleLateness keeps windows open for late rows until end+lateness <= watermark.
 func hopOracleLateness(order []event, size, slide, delay, lateness int64) (map[string]oracleGroup, int) {
-	splitMax := map[string]int64{}
-	all := map[string]bool{}
-	for _, e := range order {
-		all[e.split] = true
-	}
-	wm := int64(math.MinInt64)
+	clock := newOracleClock(order, delay)
 	groups := map[string]oracleGroup{}
 	late := 0
 	for _, e := range order {
-		wmBefore := wm // lateness is judged by the watermark before the row
-		if m, ok := splitMax[e.split]; !ok || e.ts > m {
-			splitMax[e.split] = e.ts
-		}
-		if len(splitMax) == len(all) {
-			lo := int64(math.MaxInt64)
-			for _, m := range splitMax {
-				lo = min(lo, m-delay)
-			}
-			wm = max(wm, lo)
-		}
+		wmBefore := clock.observe(e) // lateness is judged by the watermark before the row
 		added := false
 		for s := floorDiv(e.ts, slide) * slide; s > e.ts-size; s -= slide {
 			if s+size+lateness <= wmBefore {
@@ -744,4 +714,38 @@ func TestRowInLastMillisecondIsNotLate(t *testing.T) {
 	if len(sink.rows) != 2 || sink.rows[0][3] != "2" {
 		t.Fatalf("windows %v, want [0s,1s) with 2 rows and [1s,2s) with 1", sink.rows)
 	}
+}
+
+// oracleClock is the watermark as the oracles model it, written apart from
+// the runtime's: per split the largest event time; once every split has
+// reported, the minimum over splits minus the delay, never going back.
+type oracleClock struct {
+	splitMax map[string]int64
+	splits   int
+	delay    int64
+	wm       int64
+}
+
+func newOracleClock(order []event, delay int64) *oracleClock {
+	all := map[string]bool{}
+	for _, e := range order {
+		all[e.split] = true
+	}
+	return &oracleClock{splitMax: map[string]int64{}, splits: len(all), delay: delay, wm: math.MinInt64}
+}
+
+// observe returns the watermark before e, then folds e in.
+func (c *oracleClock) observe(e event) int64 {
+	before := c.wm
+	if m, ok := c.splitMax[e.split]; !ok || e.ts > m {
+		c.splitMax[e.split] = e.ts
+	}
+	if len(c.splitMax) == c.splits {
+		lo := int64(math.MaxInt64)
+		for _, m := range c.splitMax {
+			lo = min(lo, m-c.delay)
+		}
+		c.wm = max(c.wm, lo)
+	}
+	return before
 }
