@@ -669,31 +669,52 @@ func fmtMillis(ms int64) string {
 // output gathers each watermark epoch's closed windows from every worker, puts
 // them in window and key order, applies HAVING and SELECT, and writes the sink.
 func (j *Job) output(ctx context.Context, fired <-chan firedMsg, workers int, cancel context.CancelCauseFunc) error {
+	return gatherEpochs(ctx, j, fired, workers, cancel,
+		func(m firedMsg) int64 { return m.epoch },
+		func(ms []firedMsg, written *int64) (bool, error) {
+			var recs []arrow.RecordBatch
+			var errs []string
+			for _, m := range ms {
+				recs = append(recs, m.recs...)
+				errs = append(errs, m.errs...)
+			}
+			return j.emit(ctx, recs, errs, written)
+		},
+		func(m firedMsg) {
+			for _, r := range m.recs {
+				r.Release()
+			}
+		})
+}
+
+// gatherEpochs is the output stage of a workers pipeline: each worker answers
+// every watermark epoch with one message; once all workers have answered an
+// epoch, emit writes it (epochs in order), and the sink is flushed every
+// FlushInterval. A failure or a met LIMIT cancels the pipeline; messages that
+// arrive afterwards are released unread.
+func gatherEpochs[M any](ctx context.Context, j *Job, in <-chan M, workers int, cancel context.CancelCauseFunc,
+	epochOf func(M) int64, emit func(ms []M, written *int64) (bool, error), release func(M)) error {
 	type epochState struct {
-		got  int
-		recs []arrow.RecordBatch
-		errs []string
+		got int
+		ms  []M
 	}
 	pending := map[int64]*epochState{}
 	next := int64(1)
 	written := int64(0)
 	lastFlush := time.Now()
 	var failed error
-	for m := range fired {
+	for m := range in {
 		if failed != nil {
-			for _, r := range m.recs {
-				r.Release()
-			}
+			release(m)
 			continue
 		}
-		st := pending[m.epoch]
+		st := pending[epochOf(m)]
 		if st == nil {
 			st = &epochState{}
-			pending[m.epoch] = st
+			pending[epochOf(m)] = st
 		}
 		st.got++
-		st.recs = append(st.recs, m.recs...)
-		st.errs = append(st.errs, m.errs...)
+		st.ms = append(st.ms, m)
 		for {
 			st := pending[next]
 			if st == nil || st.got < workers {
@@ -701,7 +722,7 @@ func (j *Job) output(ctx context.Context, fired <-chan firedMsg, workers int, ca
 			}
 			delete(pending, next)
 			next++
-			done, err := j.emit(ctx, st.recs, st.errs, &written)
+			done, err := emit(st.ms, &written)
 			if err != nil || done {
 				failed = err
 				if done {
@@ -720,8 +741,8 @@ func (j *Job) output(ctx context.Context, fired <-chan firedMsg, workers int, ca
 		}
 	}
 	for _, st := range pending {
-		for _, r := range st.recs {
-			r.Release()
+		for _, m := range st.ms {
+			release(m)
 		}
 	}
 	if errors.Is(failed, errLimitReached) {

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -350,65 +349,14 @@ func (j *Job) overRoute(ctx context.Context, b SourceBatch, wm *watermarker, now
 // overOutput gathers each watermark's rows from every worker, merges them in
 // (time, arrival) order, applies SELECT and writes the sink.
 func (j *Job) overOutput(ctx context.Context, out <-chan overOut, workers int, cancel context.CancelCauseFunc) error {
-	type epochState struct {
-		got  int
-		outs []overOut
-	}
-	pending := map[int64]*epochState{}
-	next := int64(1)
-	written := int64(0)
-	lastFlush := time.Now()
-	var failed error
-	for m := range out {
-		if failed != nil {
+	return gatherEpochs(ctx, j, out, workers, cancel,
+		func(m overOut) int64 { return m.epoch },
+		func(ms []overOut, written *int64) (bool, error) { return j.overEmit(ctx, ms, written) },
+		func(m overOut) {
 			if m.rec != nil {
 				m.rec.Release()
 			}
-			continue
-		}
-		st := pending[m.epoch]
-		if st == nil {
-			st = &epochState{}
-			pending[m.epoch] = st
-		}
-		st.got++
-		st.outs = append(st.outs, m)
-		for {
-			st := pending[next]
-			if st == nil || st.got < workers {
-				break
-			}
-			delete(pending, next)
-			next++
-			done, err := j.overEmit(ctx, st.outs, &written)
-			if err != nil || done {
-				failed = err
-				if done {
-					failed = errLimitReached
-				}
-				cancel(failed)
-				break
-			}
-		}
-		if failed == nil && time.Since(lastFlush) > j.opts.FlushInterval {
-			if err := j.sink.Flush(ctx); err != nil {
-				failed = fmt.Errorf("flush sink: %w", err)
-				cancel(failed)
-			}
-			lastFlush = time.Now()
-		}
-	}
-	for _, st := range pending {
-		for _, m := range st.outs {
-			if m.rec != nil {
-				m.rec.Release()
-			}
-		}
-	}
-	if errors.Is(failed, errLimitReached) {
-		return nil
-	}
-	return failed
+		})
 }
 
 // overEmit writes one watermark's rows. It releases the records.
