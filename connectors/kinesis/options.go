@@ -3,6 +3,7 @@ package kinesis
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ const (
 	OptStart          = "start"           // trim_horizon (default), latest, timestamp
 	OptStartTimestamp = "start_timestamp" // RFC 3339, with start = 'timestamp' (implies it)
 	OptPartitionKey   = "partition_key"   // sink: the column whose value is the partition key
+	OptMaxBatchRows   = "max_batch_rows"  // rows per batch handed to the engine (default 8192)
 )
 
 // Start positions.
@@ -30,7 +32,7 @@ const (
 // SourceOptions lists the options a kinesis source accepts besides those of
 // its format (format.DecoderOptions).
 func SourceOptions() []string {
-	return []string{OptConnector, OptFormat, OptStart, OptStartTimestamp, OptStream}
+	return []string{OptConnector, OptFormat, OptStart, OptStartTimestamp, OptStream, OptMaxBatchRows}
 }
 
 // SinkOptions lists the options a kinesis sink accepts.
@@ -43,7 +45,7 @@ func SinkOptions() []string {
 // decoder of its format over cols (with per-column JSON paths, may be nil).
 // name is the SQL stream's name, for error records. An unknown or bad option
 // is an error that names it. The caller sets Columns, Rowtime, Bounded and the
-// batch limits.
+// other batch limits.
 func SourceConfigFromOptions(name string, cols types.Schema, paths []string, with map[string]string) (SourceConfig, error) {
 	cfg := SourceConfig{Name: name}
 	formatName := "json"
@@ -79,6 +81,13 @@ func SourceConfigFromOptions(name string, cols types.Schema, paths []string, wit
 		return cfg, fmt.Errorf("stream %s: %w", name, err)
 	}
 	cfg.Start = start
+	if v, ok := lookup(with, OptMaxBatchRows); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 1<<20 {
+			return cfg, fmt.Errorf("stream %s: option %s = %q: must be a whole number from 1 to %d", name, OptMaxBatchRows, v, 1<<20)
+		}
+		cfg.MaxRows = n
+	}
 	dec, err := format.NewDecoder(formatName, cols, paths, formatOpts)
 	if err != nil {
 		return cfg, fmt.Errorf("stream %s: %w", name, err)

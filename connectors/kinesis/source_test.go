@@ -676,7 +676,9 @@ func TestSourceOptions(t *testing.T) {
 		with map[string]string
 		want string
 	}{
-		{map[string]string{"stream": "s", "colour": "red"}, `stream t: unknown option "colour" for a kinesis stream in json format; valid options are connector, format, json.case_sensitive, start, start_timestamp, stream, timestamp_format, timestamp_unit`},
+		{map[string]string{"stream": "s", "colour": "red"}, `stream t: unknown option "colour" for a kinesis stream in json format; valid options are connector, format, json.case_sensitive, max_batch_rows, start, start_timestamp, stream, timestamp_format, timestamp_unit`},
+		{map[string]string{"stream": "s", "max_batch_rows": "0"}, `stream t: option max_batch_rows = "0": must be a whole number from 1 to 1048576`},
+		{map[string]string{"stream": "s", "max_batch_rows": "ten"}, `option max_batch_rows = "ten"`},
 		{map[string]string{"stream": "s", "csv.header": "true"}, `unknown option "csv.header" for a kinesis stream in json format`},
 		{map[string]string{}, `stream t: option stream is required`},
 		{map[string]string{"stream": "s", "start": "beginning"}, `stream t: option start = "beginning": must be trim_horizon, latest or timestamp`},
@@ -693,9 +695,12 @@ func TestSourceOptions(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", c.with, err, c.want)
 		}
 	}
-	cfg, err := SourceConfigFromOptions("t", tradeCols, nil, map[string]string{"STREAM": "s", "start_timestamp": "2026-01-01T00:00:00+01:00", "format": "CSV", "csv.header": "true"})
+	cfg, err := SourceConfigFromOptions("t", tradeCols, nil, map[string]string{"STREAM": "s", "start_timestamp": "2026-01-01T00:00:00+01:00", "format": "CSV", "csv.header": "true", "max_batch_rows": " 7 "})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.MaxRows != 7 {
+		t.Errorf("max_batch_rows 7 gave MaxRows %d", cfg.MaxRows)
 	}
 	if cfg.Stream != "s" || cfg.Start.Kind != StartTimestamp || !cfg.Start.Timestamp.Equal(time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC)) || cfg.Decoder.Format() != "csv" {
 		t.Errorf("config %+v", cfg)
