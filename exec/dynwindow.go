@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"sort"
@@ -23,40 +22,32 @@ import (
 // row's time t and is [t, t+size); a row joins the latest window of its key
 // that holds it, or opens a new one at its own time.
 //
-// Either closes when its end <= watermark. A row is late when it would only
-// open a window that is already closed at the watermark after the row (it
-// joins any open window of its key that holds it).
+// Either closes when its end <= watermark, and its state is kept for the
+// allowed lateness L after that: a row joins (or merges) the windows of its key
+// whose end + L is after the watermark before the row, and is late when it
+// would only open a window whose end + L is not.
+//
+// Updating queries (L > 0 or emit_every): a window's row goes out when it
+// closes, again whenever a late row changed it, and early while open; a
+// session that merged or grew withdraws the rows it went out with before
+// (firedMsg.withdrawn), which the changelog turns into "-D".
+
+type span struct{ start, end int64 }
 
 type dynWindow struct {
 	start, end int64
 	gid        int32
+	dirty      bool   // changed since its row last went out
+	prior      []span // bounds of the rows out that its next row supersedes (updating only)
 }
 
 type dynKey struct {
-	kid  int32 // index in the key stores
-	hash uint64
-	wins []dynWindow
-}
-
-// endHeap orders the keys by the end of a window they hold, so a watermark
-// visits only the keys with a window to close. Entries go stale when a session
-// is extended or merged; fire skips those.
-type endEntry struct {
-	end int64
-	k   *dynKey
-}
-
-type endHeap []endEntry
-
-func (h endHeap) Len() int           { return len(h) }
-func (h endHeap) Less(i, j int) bool { return h[i].end < h[j].end }
-func (h endHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *endHeap) Push(x any)        { *h = append(*h, x.(endEntry)) }
-func (h *endHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+	kid     int32 // index in the key stores
+	hash    uint64
+	wins    []dynWindow
+	next    int64 // the time of the key's live entry in the end heap; maxTime for none
+	dropped bool  // no window left: the key is gone from the map
+	inEarly bool  // listed in earlyKeys
 }
 
 type dynAggregator struct {
@@ -74,7 +65,19 @@ type dynAggregator struct {
 	redirect []int32 // merged session groups point at the group they joined
 	live     int     // open windows
 
-	ends endHeap
+	// ends orders the keys by their next event (a window to close, or to
+	// forget after its lateness), so a watermark visits only the keys with
+	// something to do. A key has one live entry (at dynKey.next); older
+	// entries are stale and skipped. A key's event only moves earlier by a
+	// new entry; when a session grows, its entry comes early and is requeued.
+	ends timeHeap[*dynKey]
+
+	// Updating queries: lateness (ms) keeps closed windows; emitEvery (ms)
+	// emits the changed windows of earlyKeys when the watermark enters a new
+	// period (period is the last one).
+	updating                    bool
+	lateness, emitEvery, period int64
+	earlyKeys                   []*dynKey
 
 	pendingRows, pendingGids []int32
 	late                     []int32 // rows of the current chunk that were late
@@ -83,7 +86,9 @@ type dynAggregator struct {
 
 func newDynAggregator(spec *aggSpec) *dynAggregator {
 	w := spec.stage.Window
-	d := &dynAggregator{spec: spec, session: w.Kind == sql.Session, keys: map[uint64][]*dynKey{}}
+	d := &dynAggregator{spec: spec, session: w.Kind == sql.Session, keys: map[uint64][]*dynKey{},
+		updating: spec.stage.Updating(), lateness: spec.stage.AllowedLateness.Milliseconds(),
+		emitEvery: spec.stage.EmitEvery.Milliseconds(), period: minTime}
 	d.span = w.Size.Milliseconds()
 	if d.session {
 		d.span = w.Gap.Milliseconds()
@@ -139,7 +144,7 @@ func (d *dynAggregator) key(keyArrs []arrow.Array, row int, h uint64) *dynKey {
 	for i, ks := range d.keyStores {
 		ks.add(keyArrs[i], row)
 	}
-	k := &dynKey{kid: d.keyCount, hash: h}
+	k := &dynKey{kid: d.keyCount, hash: h, next: maxTime}
 	d.keyCount++
 	d.liveKeys++
 	d.keys[h] = append(d.keys[h], k)
@@ -176,27 +181,49 @@ func (d *dynAggregator) add(c *aggChunk) {
 	}
 }
 
-// placeSession merges the row's span [t, t+gap) with the open sessions it
-// overlaps and returns the session's group.
+// schedule makes sure the key is visited by the first fire at or after t.
+func (d *dynAggregator) schedule(k *dynKey, t int64) {
+	if t < k.next {
+		k.next = t
+		d.ends.push(t, k)
+	}
+}
+
+// touch marks a window of k changed by a row.
+func (d *dynAggregator) touch(k *dynKey, w *dynWindow) {
+	w.dirty = true
+	d.schedule(k, w.end)
+	if d.emitEvery > 0 && !k.inEarly {
+		k.inEarly = true
+		d.earlyKeys = append(d.earlyKeys, k)
+	}
+}
+
+// placeSession merges the row's span [t, t+gap) with the sessions it
+// overlaps that are still kept and returns the session's group.
 func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 	start, end := t, t+d.span
-	var merged []int // indexes into k.wins of open overlapping sessions
+	var merged []int // indexes into k.wins of kept overlapping sessions
 	for i, w := range k.wins {
-		if w.end <= wm {
-			continue // closed, waiting to be emitted
+		if w.end+d.lateness <= wm {
+			continue // past its lateness, to be forgotten by the next fire
 		}
 		if w.start < end && start < w.end {
 			merged = append(merged, i)
 		}
 	}
 	if len(merged) == 0 {
-		if end <= wm {
+		if end+d.lateness <= wm {
 			return 0, false
 		}
 		g := d.newGroup()
 		k.wins = append(k.wins, dynWindow{start: start, end: end, gid: g})
 		sort.Slice(k.wins, func(i, j int) bool { return k.wins[i].start < k.wins[j].start })
-		heap.Push(&d.ends, endEntry{end, k})
+		for i := range k.wins {
+			if k.wins[i].gid == g {
+				d.touch(k, &k.wins[i])
+			}
+		}
 		return g, true
 	}
 	// Merge every overlapped session into the first; a merged group's pending
@@ -207,6 +234,7 @@ func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 	for _, i := range merged[1:] {
 		w := k.wins[i]
 		first.start, first.end = min(first.start, w.start), max(first.end, w.end)
+		first.prior = append(first.prior, w.prior...)
 		src := d.find(w.gid)
 		for _, a := range d.aggs {
 			a.(mergeableState).mergeFrom(dst, a, src)
@@ -214,6 +242,7 @@ func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 		d.redirect[src] = dst
 		d.live--
 	}
+	d.touch(k, first)
 	if len(merged) > 1 {
 		keep := k.wins[:0]
 		drop := map[int]bool{}
@@ -230,73 +259,104 @@ func (d *dynAggregator) placeSession(k *dynKey, t, wm int64) (int32, bool) {
 	return dst, true
 }
 
-// placeStagger puts the row in the latest open window of its key that holds
+// placeStagger puts the row in the latest kept window of its key that holds
 // it, or opens [t, t+size).
 func (d *dynAggregator) placeStagger(k *dynKey, t, wm int64) (int32, bool) {
 	best := -1
 	for i, w := range k.wins {
-		if w.end > wm && w.start <= t && t < w.end && (best < 0 || w.start > k.wins[best].start) {
+		if w.end+d.lateness > wm && w.start <= t && t < w.end && (best < 0 || w.start > k.wins[best].start) {
 			best = i
 		}
 	}
 	if best >= 0 {
+		d.touch(k, &k.wins[best])
 		return k.wins[best].gid, true
 	}
-	if t+d.span <= wm {
+	if t+d.span+d.lateness <= wm {
 		return 0, false
 	}
 	g := d.newGroup()
 	k.wins = append(k.wins, dynWindow{start: t, end: t + d.span, gid: g})
-	heap.Push(&d.ends, endEntry{t + d.span, k})
+	d.touch(k, &k.wins[len(k.wins)-1])
 	return g, true
 }
 
-// fire emits every window with end <= watermark, in (start, key) order by
-// the output stage, and frees their state.
-func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.RecordBatch, []string) {
-	type due struct {
-		kid int32
-		w   dynWindow
+// fire emits every changed window with end <= watermark (and, when the
+// watermark enters a new emit_every period, every changed open window), in
+// (start, key) order by the output stage, and forgets windows whose end +
+// allowed lateness is at or before the watermark. The second record, for
+// updating queries, holds the identities withdrawn (keys, bounds).
+func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) (out []arrow.RecordBatch, withdrawn arrow.RecordBatch, errs []string) {
+	var fired []keyWindow
+	var gone []keyWindow // withdrawn rows: w holds their bounds
+	emit := func(k *dynKey, early bool) {
+		for i := range k.wins {
+			w := &k.wins[i]
+			if !w.dirty || (w.end > watermark && !early) {
+				continue
+			}
+			fired = append(fired, keyWindow{k.kid, *w})
+			w.dirty = false
+			if !d.updating {
+				continue
+			}
+			now := span{w.start, w.end}
+			for _, p := range w.prior {
+				if p != now {
+					gone = append(gone, keyWindow{k.kid, dynWindow{start: p.start, end: p.end}})
+				}
+			}
+			w.prior = append(w.prior[:0], now)
+		}
 	}
-	var out []due
-	for len(d.ends) > 0 && d.ends[0].end <= watermark {
-		k := heap.Pop(&d.ends).(endEntry).k
-		if len(k.wins) == 0 {
-			continue // already emitted through another entry
+	for d.ends.due(watermark) {
+		at, k := d.ends.pop()
+		if k.dropped || at != k.next {
+			continue // stale
 		}
-		// Sessions grow after their entry was pushed: the key's earliest end
-		// decides whether anything closes now; if not, requeue it there.
-		earliest := k.wins[0].end
-		for _, w := range k.wins[1:] {
-			earliest = min(earliest, w.end)
-		}
-		if earliest-1 > watermark {
-			heap.Push(&d.ends, endEntry{earliest, k})
-			continue
-		}
-		open := k.wins[:0]
+		k.next = maxTime
+		emit(k, false)
+		// Forget the windows past their lateness (emit left them clean).
+		kept := k.wins[:0]
+		next := int64(maxTime)
 		for _, w := range k.wins {
-			if w.end <= watermark {
-				out = append(out, due{k.kid, w})
-			} else {
-				open = append(open, w)
+			switch {
+			case w.end+d.lateness <= watermark:
+				d.live--
+			case w.dirty:
+				kept = append(kept, w)
+				next = min(next, w.end)
+			default:
+				kept = append(kept, w)
+				next = min(next, w.end+d.lateness)
 			}
 		}
-		k.wins = open
+		clear(k.wins[len(kept):])
+		k.wins = kept
 		if len(k.wins) == 0 {
 			d.dropKey(k)
-		} else {
-			next := k.wins[0].end
-			for _, w := range k.wins[1:] {
-				next = min(next, w.end)
-			}
-			heap.Push(&d.ends, endEntry{next, k})
+			continue
 		}
+		d.schedule(k, next)
 	}
-	if len(out) == 0 {
-		return nil, nil
+	if d.emitEvery > 0 && watermark != minTime && floorDiv(watermark, d.emitEvery) > d.period {
+		d.period = floorDiv(watermark, d.emitEvery)
+		for _, k := range d.earlyKeys {
+			k.inEarly = false
+			if !k.dropped {
+				emit(k, true)
+			}
+		}
+		clear(d.earlyKeys)
+		d.earlyKeys = d.earlyKeys[:0]
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].w.start < out[j].w.start })
+	if len(gone) > 0 {
+		withdrawn = d.buildBounds(gone, mem)
+	}
+	if len(fired) == 0 {
+		return nil, withdrawn, nil
+	}
+	sort.Slice(fired, func(i, j int) bool { return fired[i].w.start < fired[j].w.start })
 	// Copy the due windows' keys and states into fresh stores and build them.
 	keys := make([]keyStore, len(d.spec.keyStores))
 	for i, f := range d.spec.keyStores {
@@ -310,7 +370,7 @@ func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.Rec
 	ends := array.NewTimestampBuilder(mem, arrow.FixedWidthTypes.Timestamp_ms.(*arrow.TimestampType))
 	defer starts.Release()
 	defer ends.Release()
-	for n, o := range out {
+	for n, o := range fired {
 		for i, k := range d.keyStores {
 			k.copyTo(keys[i], o.kid)
 		}
@@ -321,24 +381,57 @@ func (d *dynAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.Rec
 		starts.Append(arrow.Timestamp(o.w.start))
 		ends.Append(arrow.Timestamp(o.w.end))
 	}
-	d.live -= len(out)
 	cols := make([]arrow.Array, 0, len(keys)+2+len(aggs))
 	for _, k := range keys {
 		cols = append(cols, k.build(mem))
 	}
 	cols = append(cols, starts.NewArray(), ends.NewArray())
-	var errs []string
 	for _, a := range aggs {
 		arr, e := a.build(mem)
 		cols = append(cols, arr)
 		errs = append(errs, e...)
 	}
-	rec := array.NewRecordBatch(d.spec.schema, cols, int64(len(out)))
+	rec := array.NewRecordBatch(d.spec.schema, cols, int64(len(fired)))
 	for _, c := range cols {
 		c.Release()
 	}
 	d.compact()
-	return []arrow.RecordBatch{rec}, errs
+	return []arrow.RecordBatch{rec}, withdrawn, errs
+}
+
+// keyWindow is a window of the key at kid in the key stores.
+type keyWindow struct {
+	kid int32
+	w   dynWindow
+}
+
+// buildBounds returns the keys and window bounds of ws, as the first columns
+// of the aggregate schema.
+func (d *dynAggregator) buildBounds(ws []keyWindow, mem memory.Allocator) arrow.RecordBatch {
+	n := len(d.spec.keyStores)
+	cols := make([]arrow.Array, 0, n+2)
+	for i, f := range d.spec.keyStores {
+		ks := f()
+		for _, kw := range ws {
+			d.keyStores[i].copyTo(ks, kw.kid)
+		}
+		cols = append(cols, ks.build(mem))
+	}
+	starts := array.NewTimestampBuilder(mem, arrow.FixedWidthTypes.Timestamp_ms.(*arrow.TimestampType))
+	ends := array.NewTimestampBuilder(mem, arrow.FixedWidthTypes.Timestamp_ms.(*arrow.TimestampType))
+	defer starts.Release()
+	defer ends.Release()
+	for _, kw := range ws {
+		starts.Append(arrow.Timestamp(kw.w.start))
+		ends.Append(arrow.Timestamp(kw.w.end))
+	}
+	cols = append(cols, starts.NewArray(), ends.NewArray())
+	sch := arrow.NewSchema(d.spec.schema.Fields()[:n+2], nil)
+	rec := array.NewRecordBatch(sch, cols, int64(len(ws)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
 }
 
 // dropKey forgets a key with no open window.
@@ -356,6 +449,7 @@ func (d *dynAggregator) dropKey(k *dynKey) {
 		d.keys[k.hash] = list
 	}
 	d.liveKeys--
+	k.dropped = true
 }
 
 // compact rebuilds the stores with only live keys and windows once most of
@@ -413,8 +507,12 @@ func (j *Job) dynWorker(ctx context.Context, in <-chan workerMsg, fired chan<- f
 	agg := newDynAggregator(j.spec)
 	for m := range in {
 		if m.chunk == nil {
-			recs, errs := agg.fire(m.watermark, j.mem)
-			fired <- firedMsg{epoch: m.epoch, recs: recs, errs: errs}
+			recs, withdrawn, errs := agg.fire(m.watermark, j.mem)
+			msg := firedMsg{epoch: m.epoch, watermark: m.watermark, recs: recs, errs: errs}
+			if withdrawn != nil {
+				msg.withdrawn = []arrow.RecordBatch{withdrawn}
+			}
+			fired <- msg
 			continue
 		}
 		c := m.chunk

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -22,13 +23,12 @@ type oracleWin struct {
 
 // keyWindowOracle runs the per-key window rules row by row: SESSION merges the
 // spans [t, t+gap) of a key that overlap, STAGGER opens [t, t+size) at a key's
-// row not held by an open window. A window is closed once end <= the
-// watermark after the current row; a row that only opens a closed window is late.
-func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleWin, int) {
+// row not held by a kept window. A window is kept while end + lateness > the
+// watermark before the current row; a row that only opens a window that is not
+// is late. bridges counts the rows that merged a closed session with another.
+func keyWindowOracle(order []event, session bool, span, delay, lateness int64) (wins []*oracleWin, late, bridges int) {
 	clock := newOracleClock(order, delay)
-	var wins []*oracleWin
 	byKey := map[string][]*oracleWin{} // the same windows, per key (the rules never look across keys)
-	late := 0
 	add := func(w *oracleWin, e event) {
 		w.g.n++
 		if !e.vNull {
@@ -40,7 +40,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 	}
 	for _, e := range order {
 		wmBefore := clock.observe(e) // lateness is judged by the watermark before the row
-		open := func(w *oracleWin) bool { return w.key == e.key && w.end > wmBefore && !w.emitted }
+		open := func(w *oracleWin) bool { return w.key == e.key && w.end+lateness > wmBefore && !w.emitted }
 		if session {
 			var hit []*oracleWin
 			for _, w := range byKey[e.key] {
@@ -49,7 +49,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 				}
 			}
 			if len(hit) == 0 {
-				if e.ts+span <= wmBefore {
+				if e.ts+span+lateness <= wmBefore {
 					late++
 					continue
 				}
@@ -58,6 +58,9 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 				wins = append(wins, w)
 				byKey[e.key] = append(byKey[e.key], w)
 				continue
+			}
+			if len(hit) > 1 && slices.ContainsFunc(hit, func(w *oracleWin) bool { return w.end <= wmBefore }) {
+				bridges++
 			}
 			first := hit[0]
 			first.start, first.end = min(first.start, e.ts), max(first.end, e.ts+span)
@@ -80,7 +83,7 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 			}
 		}
 		if best == nil {
-			if e.ts+span <= wmBefore {
+			if e.ts+span+lateness <= wmBefore {
 				late++
 				continue
 			}
@@ -96,22 +99,29 @@ func keyWindowOracle(order []event, session bool, span, delay int64) ([]*oracleW
 			out = append(out, w)
 		}
 	}
-	return out, late
+	return out, late, bridges
 }
 
 func TestKeyWindowsMatchOracle(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		kind    sql.WindowKind
-		span    int64
-		splits  []string
-		late    int
-		workers int
+		name      string
+		kind      sql.WindowKind
+		span      int64
+		splits    []string
+		late      int
+		workers   int
+		lateness  int64 // ms
+		emitEvery time.Duration
 	}{
-		{"session with late rows", sql.Session, 150, []string{"s0"}, 53, 2},
-		{"session several splits", sql.Session, 400, []string{"a", "b"}, 0, 3},
-		{"stagger with late rows", sql.Stagger, 700, []string{"s0"}, 47, 2},
-		{"stagger several splits", sql.Stagger, 1500, []string{"a", "b", "c"}, 0, 1},
+		{"session with late rows", sql.Session, 150, []string{"s0"}, 53, 2, 0, 0},
+		{"session several splits", sql.Session, 400, []string{"a", "b"}, 0, 3, 0, 0},
+		{"stagger with late rows", sql.Stagger, 700, []string{"s0"}, 47, 2, 0, 0},
+		{"stagger several splits", sql.Stagger, 1500, []string{"a", "b", "c"}, 0, 1, 0, 0},
+		{"session with allowed lateness", sql.Session, 150, []string{"s0"}, 29, 2, 7_000, 0},
+		{"session with lateness and emit_every", sql.Session, 300, []string{"a", "b"}, 31, 3, 6_000, 500 * time.Millisecond},
+		{"session with emit_every", sql.Session, 2_000, []string{"s0"}, 0, 2, 0, 300 * time.Millisecond},
+		{"stagger with allowed lateness", sql.Stagger, 700, []string{"s0"}, 23, 2, 7_000, 0},
+		{"stagger with emit_every", sql.Stagger, 3_000, []string{"s0"}, 37, 1, 0, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
@@ -135,9 +145,14 @@ func TestKeyWindowsMatchOracle(t *testing.T) {
 				idx[b.Split] += n
 			}
 			const delay = 400
-			want, wantLate := keyWindowOracle(order, tc.kind == sql.Session, tc.span, delay)
+			want, wantLate, bridges := keyWindowOracle(order, tc.kind == sql.Session, tc.span, delay, tc.lateness)
 			p := aggPlan(time.Second, delay*time.Millisecond, tc.workers)
 			p.Agg.Window = sql.Window{Kind: tc.kind, Gap: time.Duration(tc.span) * time.Millisecond, Size: time.Duration(tc.span) * time.Millisecond}
+			p.Agg.AllowedLateness = time.Duration(tc.lateness) * time.Millisecond
+			p.Agg.EmitEvery = tc.emitEvery
+			if p.Agg.Updating() {
+				updating(p)
+			}
 			sink, errs, st := runJob(t, p, src)
 			if int(st.LateRows) != wantLate || len(errs.errs) != wantLate {
 				t.Fatalf("late rows: job %d (%d records), oracle %d", st.LateRows, len(errs.errs), wantLate)
@@ -145,14 +160,31 @@ func TestKeyWindowsMatchOracle(t *testing.T) {
 			if tc.late > 0 && wantLate == 0 {
 				t.Fatal("the generator made no late rows")
 			}
+			rows := sink.rows
+			if p.Agg.Updating() {
+				_, lateWithout, _ := keyWindowOracle(order, tc.kind == sql.Session, tc.span, delay, 0)
+				if tc.lateness > 0 && (wantLate == 0 || lateWithout <= wantLate) {
+					t.Fatalf("test data: %d rows late with lateness, %d without: want some saved and some still late", wantLate, lateWithout)
+				}
+				if tc.kind == sql.Session && tc.lateness > 0 && bridges == 0 {
+					t.Fatal("test data: no late row bridged a closed session with another")
+				}
+				var retracted int
+				rows, retracted = applyChanges(t, sink.rows)
+				if retracted == 0 {
+					t.Fatalf("no row was updated or withdrawn in %d changes", len(sink.rows))
+				}
+				t.Logf("%d changes, %d retractions, %d windows, %d late (%d without lateness), %d bridging rows",
+					len(sink.rows), retracted, len(rows), wantLate, lateWithout, bridges)
+			}
 			got := map[string]string{}
-			for _, r := range sink.rows {
+			for _, r := range rows {
 				got[fmt.Sprintf("%s|%d|%d", r[0], parseTS(t, r[1]), parseTS(t, r[2]))] = fmt.Sprintf("%s %s %s %s", r[3], r[4], r[5], r[6])
 			}
 			if len(sink.rows) > 0 && testing.Verbose() {
 				t.Logf("first job row %v", sink.rows[0])
 			}
-			if len(got) != len(sink.rows) {
+			if len(got) != len(rows) {
 				t.Fatalf("duplicate windows in the output")
 			}
 			sort.Slice(want, func(i, j int) bool { return want[i].start < want[j].start })

@@ -65,6 +65,8 @@ type Job struct {
 	having  *eval.Evaluator
 	final   []*eval.Evaluator // aggregating: SELECT over AggSchema
 	outSch  *arrow.Schema
+	selSch  *arrow.Schema // the SELECT columns: outSch, or outSch without OpColumn when updating
+	changes *changelog    // updating queries only (changelog.go)
 	spec    *aggSpec
 	over    *overExec // OVER windows (over.go)
 }
@@ -88,6 +90,7 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	j := &Job{plan: p, src: src, sink: sink, errs: errs, opts: opts, mem: opts.Mem, log: opts.Logger, outSch: p.Output.Arrow()}
+	j.selSch = j.outSch
 	j.stats.watermark.Store(minTime)
 	var err error
 	if p.Filter != nil {
@@ -136,17 +139,19 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if err := checkMergeable(j.spec, string(a.Window.Kind)); err != nil {
 			return nil, err
 		}
-		if a.AllowedLateness > 0 || a.EmitEvery > 0 {
-			return nil, fmt.Errorf("allowed_lateness and emit_every are supported for TUMBLE and HOP windows, not yet for %s", a.Window.Kind)
-		}
 	}
 	if a.AllowedLateness < 0 {
 		return nil, fmt.Errorf("allowed lateness %s must not be negative", a.AllowedLateness)
 	}
-	if a.AllowedLateness > 0 || a.EmitEvery > 0 {
+	if a.Updating() {
 		if err := checkMergeable(j.spec, "windows with allowed lateness or emit_every"); err != nil {
 			return nil, err
 		}
+		if len(p.Output) != len(p.Select)+1 || p.Output[len(p.Select)].Name != planner.OpColumn {
+			return nil, fmt.Errorf("an updating query's output must end with the column %s", planner.OpColumn)
+		}
+		j.selSch = p.Output[:len(p.Select)].Arrow()
+		j.changes = newChangelog(a)
 	}
 	j.timeCol = a.TimeColumn
 	for i, k := range a.KeyExprs {
@@ -354,11 +359,14 @@ type workerMsg struct {
 	epoch     int64
 }
 
-// firedMsg is a worker's answer to a watermark: the windows it closed.
+// firedMsg is a worker's answer to a watermark: the windows it closed and,
+// for updating queries, the window identities it withdrew (keys and bounds).
 type firedMsg struct {
-	epoch int64
-	recs  []arrow.RecordBatch
-	errs  []string
+	epoch     int64
+	watermark int64
+	recs      []arrow.RecordBatch
+	withdrawn []arrow.RecordBatch
+	errs      []string
 }
 
 func (j *Job) runAggregation(ctx context.Context) error {
@@ -383,7 +391,7 @@ func (j *Job) runAggregation(ctx context.Context) error {
 					continue
 				}
 				recs, errs := agg.fire(m.watermark, j.mem)
-				fired <- firedMsg{epoch: m.epoch, recs: recs, errs: errs}
+				fired <- firedMsg{epoch: m.epoch, watermark: m.watermark, recs: recs, errs: errs}
 			}
 		})
 	}
@@ -669,22 +677,45 @@ func fmtMillis(ms int64) string {
 // output gathers each watermark epoch's closed windows from every worker, puts
 // them in window and key order, applies HAVING and SELECT, and writes the sink.
 func (j *Job) output(ctx context.Context, fired <-chan firedMsg, workers int, cancel context.CancelCauseFunc) error {
+	if j.changes != nil {
+		defer j.changes.release()
+	}
 	return gatherEpochs(ctx, j, fired, workers, cancel,
 		func(m firedMsg) int64 { return m.epoch },
 		func(ms []firedMsg, written *int64) (bool, error) {
-			var recs []arrow.RecordBatch
+			var recs, withdrawn []arrow.RecordBatch
 			var errs []string
 			for _, m := range ms {
 				recs = append(recs, m.recs...)
+				withdrawn = append(withdrawn, m.withdrawn...)
 				errs = append(errs, m.errs...)
 			}
-			return j.emit(ctx, recs, errs, written)
+			defer releaseAll(withdrawn)
+			done, err := j.emit(ctx, recs, withdrawn, errs, written)
+			if j.changes != nil && len(ms) > 0 {
+				j.changes.expire(ms[0].watermark)
+			}
+			return done, err
 		},
 		func(m firedMsg) {
-			for _, r := range m.recs {
-				r.Release()
-			}
+			releaseAll(m.recs)
+			releaseAll(m.withdrawn)
 		})
+}
+
+// emptyColumns returns a zero-length array per field of sch.
+func emptyColumns(sch *arrow.Schema, mem memory.Allocator) []arrow.Array {
+	cols := make([]arrow.Array, sch.NumFields())
+	for i, f := range sch.Fields() {
+		cols[i] = array.MakeArrayOfNull(mem, f.Type, 0)
+	}
+	return cols
+}
+
+func releaseAll(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
+	}
 }
 
 // gatherEpochs is the output stage of a workers pipeline: each worker answers
@@ -752,12 +783,8 @@ func gatherEpochs[M any](ctx context.Context, j *Job, in <-chan M, workers int, 
 }
 
 // emit writes one epoch's windows. It releases recs.
-func (j *Job) emit(ctx context.Context, recs []arrow.RecordBatch, aggErrs []string, written *int64) (bool, error) {
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
+func (j *Job) emit(ctx context.Context, recs, withdrawn []arrow.RecordBatch, aggErrs []string, written *int64) (bool, error) {
+	defer releaseAll(recs)
 	if len(aggErrs) > 0 {
 		j.stats.evalErrs.Add(int64(len(aggErrs)))
 		errs := make([]ErrorRecord, len(aggErrs))
@@ -773,6 +800,9 @@ func (j *Job) emit(ctx context.Context, recs []arrow.RecordBatch, aggErrs []stri
 		}
 	}
 	if len(nonEmpty) == 0 {
+		if j.changes != nil && len(withdrawn) > 0 {
+			return j.emitChanges(ctx, nil, withdrawn, written)
+		}
 		return false, nil
 	}
 	merged, err := mergeWindows(nonEmpty, len(j.plan.Agg.KeyExprs), j.mem)
@@ -780,6 +810,9 @@ func (j *Job) emit(ctx context.Context, recs []arrow.RecordBatch, aggErrs []stri
 		return false, err
 	}
 	defer merged.Release()
+	if j.changes != nil {
+		return j.emitChanges(ctx, merged, withdrawn, written)
+	}
 	rows := merged
 	if j.having != nil {
 		kept, rerrs, err := eval.Filter(merged, j.having, j.mem)
@@ -797,4 +830,65 @@ func (j *Job) emit(ctx context.Context, recs []arrow.RecordBatch, aggErrs []stri
 	j.rowErrors(ctx, SourceBatch{}, rows, "SELECT", rerrs)
 	defer out.Release()
 	return j.write(ctx, out, written)
+}
+
+// emitChanges writes one epoch of an updating query as changes (changelog.go).
+// merged may be nil when the epoch only withdrew windows.
+func (j *Job) emitChanges(ctx context.Context, merged arrow.RecordBatch, withdrawn []arrow.RecordBatch, written *int64) (bool, error) {
+	if merged == nil {
+		merged = array.NewRecordBatch(j.spec.schema, emptyColumns(j.spec.schema, j.mem), 0)
+		for _, c := range merged.Columns() {
+			c.Release()
+		}
+		defer merged.Release()
+	}
+	n := int(merged.NumRows())
+	kept := make([]bool, n)
+	rows := merged
+	if j.having != nil {
+		arr, rerrs, err := j.having.Eval(merged, j.mem)
+		if err != nil {
+			return false, fmt.Errorf("HAVING: %w", err)
+		}
+		j.rowErrors(ctx, SourceBatch{}, merged, "HAVING", rerrs)
+		mask := arr.(*array.Boolean)
+		var idx []int32
+		for i := range n {
+			if kept[i] = mask.IsValid(i) && mask.Value(i); kept[i] {
+				idx = append(idx, int32(i))
+			}
+		}
+		arr.Release()
+		if len(idx) < n {
+			cols := make([]arrow.Array, merged.NumCols())
+			for c := range cols {
+				taken, err := eval.Take(merged.Column(c), idx, j.mem)
+				if err != nil {
+					return false, fmt.Errorf("HAVING: %w", err)
+				}
+				cols[c] = taken
+			}
+			rows = array.NewRecordBatch(merged.Schema(), cols, int64(len(idx)))
+			for _, c := range cols {
+				c.Release()
+			}
+			defer rows.Release()
+		}
+	} else {
+		for i := range kept {
+			kept[i] = true
+		}
+	}
+	out, rerrs, err := eval.Project(rows, j.final, j.selSch, j.mem)
+	if err != nil {
+		return false, fmt.Errorf("SELECT: %w", err)
+	}
+	j.rowErrors(ctx, SourceBatch{}, rows, "SELECT", rerrs)
+	defer out.Release()
+	changes, err := j.changes.apply(merged, kept, out, withdrawn, j.outSch, j.mem)
+	if err != nil || changes == nil {
+		return false, err
+	}
+	defer changes.Release()
+	return j.write(ctx, changes, written)
 }

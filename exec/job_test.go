@@ -132,6 +132,52 @@ func (c *collectSink) Write(_ context.Context, rec arrow.RecordBatch) error {
 	}
 	return nil
 }
+
+// applyChanges plays the changelog of an updating query (last column _op) the
+// way a consumer would: "+I"/"+U" add a row, "-U"/"-D" remove one, which must
+// be present exactly as written. It returns the rows left and how many
+// changes retracted something.
+func applyChanges(t *testing.T, rows [][]string) ([][]string, int) {
+	t.Helper()
+	live := map[string][]string{}
+	count := map[string]int{}
+	retracted := 0
+	for i, r := range rows {
+		op, vals := r[len(r)-1], r[:len(r)-1]
+		id := strings.Join(vals, "\x00")
+		switch op {
+		case planner.OpInsert, planner.OpUpdateAfter:
+			count[id]++
+			live[id] = vals
+		case planner.OpUpdateBefore, planner.OpDelete:
+			if count[id] == 0 {
+				t.Fatalf("change %d (%s %v) retracts a row that is not there", i, op, vals)
+			}
+			if op == planner.OpUpdateBefore && (i+1 >= len(rows) || rows[i+1][len(r)-1] != planner.OpUpdateAfter) {
+				// HAVING may drop the new row, but then the change is a -D.
+				t.Fatalf("change %d: -U not followed by +U", i)
+			}
+			retracted++
+			count[id]--
+		default:
+			t.Fatalf("change %d: _op %q", i, op)
+		}
+	}
+	var out [][]string
+	for id, n := range count {
+		for range n {
+			out = append(out, live[id])
+		}
+	}
+	return out, retracted
+}
+
+// updating appends the _op column an updating query's plan carries.
+func updating(p *planner.Physical) *planner.Physical {
+	p.Output = append(p.Output, types.Column{Name: planner.OpColumn, Type: types.VarcharType})
+	return p
+}
+
 func (c *collectSink) Flush(context.Context) error { return nil }
 func (c *collectSink) Close() error                { return nil }
 
@@ -638,16 +684,21 @@ func TestAllowedLatenessUpdatesWindows(t *testing.T) {
 	}
 	p := aggPlan(size*time.Millisecond, delay*time.Millisecond, 2)
 	p.Agg.AllowedLateness = lateness * time.Millisecond
-	sink, _, st := runJob(t, p, src)
+	sink, _, st := runJob(t, updating(p), src)
 	if int(st.LateRows) != wantLate {
 		t.Fatalf("late rows: job %d, oracle %d", st.LateRows, wantLate)
 	}
+	rows, retracted := applyChanges(t, sink.rows)
 	final := map[string][]string{}
-	for _, r := range sink.rows {
-		final[fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))] = r // later versions replace earlier ones
+	for _, r := range rows {
+		k := fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))
+		if final[k] != nil {
+			t.Fatalf("window %s twice after the changes", k)
+		}
+		final[k] = r
 	}
-	if len(sink.rows) <= len(final) {
-		t.Fatalf("no window was updated: %d rows for %d windows", len(sink.rows), len(final))
+	if retracted == 0 {
+		t.Fatalf("no window was updated: %d changes for %d windows", len(sink.rows), len(final))
 	}
 	if len(final) != len(want) {
 		t.Fatalf("%d windows, oracle %d", len(final), len(want))
@@ -679,10 +730,15 @@ func TestEmitEveryEarlyResults(t *testing.T) {
 	want, _ := hopOracle(events, size, size, delay)
 	p := aggPlan(size*time.Millisecond, delay*time.Millisecond, 2)
 	p.Agg.EmitEvery = time.Second
-	sink, _, _ := runJob(t, p, src)
+	sink, _, _ := runJob(t, updating(p), src)
+	rows, _ := applyChanges(t, sink.rows)
 	final := map[string][]string{}
-	for _, r := range sink.rows {
-		final[fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))] = r
+	for _, r := range rows {
+		k := fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))
+		if final[k] != nil {
+			t.Fatalf("window %s twice after the changes", k)
+		}
+		final[k] = r
 	}
 	if len(sink.rows) < 2*len(final) {
 		t.Fatalf("%d rows for %d windows: windows of 10s with emit_every 1s should emit early rows", len(sink.rows), len(final))

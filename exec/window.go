@@ -189,14 +189,12 @@ type windowTable struct {
 	// the allowed lateness) mark their groups dirty for an updated result.
 	emitted bool
 	dirty   map[int32]bool
-	// early is the last early-firing period (watermark / emit_every) emitted.
-	early int64
 	// scratch for one chunk
 	rows, gids []int32
 }
 
 func (s *aggSpec) newTable(start, end int64) *windowTable {
-	t := &windowTable{start: start, end: end, dirty: map[int32]bool{}, early: minTime}
+	t := &windowTable{start: start, end: end, dirty: map[int32]bool{}}
 	for _, f := range s.aggStates {
 		t.aggs = append(t.aggs, f())
 	}
@@ -383,14 +381,15 @@ type windowAggregator struct {
 	last *windowTable
 	// lateness is how long (ms) a window's state outlives its close for late rows.
 	lateness int64
-	// emitEvery (ms), when set, emits open windows' changed groups early.
-	emitEvery int64
+	// emitEvery (ms), when set, emits open windows' changed groups early;
+	// period is the emit_every period of the last early firing.
+	emitEvery, period int64
 }
 
 func newWindowAggregator(spec *aggSpec) *windowAggregator {
 	return &windowAggregator{spec: spec, assign: newAssigner(spec.stage.Window), dict: newKeyDict(spec),
 		tables: map[int64]*windowTable{}, lateness: spec.stage.AllowedLateness.Milliseconds(),
-		emitEvery: spec.stage.EmitEvery.Milliseconds()}
+		emitEvery: spec.stage.EmitEvery.Milliseconds(), period: minTime}
 }
 
 func (w *windowAggregator) table(start int64, touched *[]*windowTable) *windowTable {
@@ -440,17 +439,18 @@ func (w *windowAggregator) add(c *aggChunk) {
 func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.RecordBatch, []string) {
 	var due, expired []*windowTable
 	var early []*windowTable
+	// Early firing: open windows' changed groups go out each time the
+	// watermark enters a new emit_every period.
+	newPeriod := w.emitEvery > 0 && watermark != minTime && floorDiv(watermark, w.emitEvery) > w.period
+	if newPeriod {
+		w.period = floorDiv(watermark, w.emitEvery)
+	}
 	for start, t := range w.tables {
 		if t.end <= watermark && (!t.emitted || len(t.dirty) > 0) {
 			due = append(due, t)
 		}
-		// Early firing: an open window's changed groups go out each time the
-		// watermark enters a new emit_every period.
-		if w.emitEvery > 0 && t.end > watermark && len(t.dirty) > 0 && watermark != minTime {
-			if p := floorDiv(watermark, w.emitEvery); p > t.early {
-				t.early = p
-				early = append(early, t)
-			}
+		if newPeriod && t.end > watermark && len(t.dirty) > 0 {
+			early = append(early, t)
 		}
 		if t.end+w.lateness <= watermark {
 			expired = append(expired, t)
@@ -474,16 +474,20 @@ func (w *windowAggregator) fire(watermark int64, mem memory.Allocator) ([]arrow.
 		errs = append(errs, e...)
 	}
 	for _, t := range due {
-		var gids []int32
-		if t.emitted {
+		var gids []int32 // nil: all
+		if t.emitted || w.emitEvery > 0 {
+			// Only changed groups: with emit_every every row marks its group
+			// changed, so those not among them went out early as they are.
+			gids = make([]int32, 0, len(t.dirty))
 			for g := range t.dirty {
 				gids = append(gids, g)
 			}
 			slices.Sort(gids)
-			clear(t.dirty)
-		} else {
-			t.emitted = true
-			clear(t.dirty)
+		}
+		t.emitted = true
+		clear(t.dirty)
+		if gids != nil && len(gids) == 0 {
+			continue
 		}
 		rec, e := t.build(w.spec, w.dict, gids, mem)
 		out = append(out, rec)

@@ -8,6 +8,7 @@ package planner
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,12 +53,12 @@ type AggregateStage struct {
 	// WatermarkDelay is the bounded disorder of event time (0 for ROWTIME).
 	WatermarkDelay time.Duration
 	// AllowedLateness keeps a closed window's state this long: rows that
-	// arrive within it update the window and its result is emitted again
-	// (an upsert of window and key). Rows later than that are late.
+	// arrive within it update the window and its result is emitted again.
+	// Rows later than that are late.
 	AllowedLateness time.Duration
-	// EmitEvery, when set, emits an open window's changed rows each time the
+	// EmitEvery, when set, emits open windows' changed rows each time the
 	// watermark enters a new period of this length, before the final row at
-	// close (an upsert of window and key, like allowed lateness).
+	// close.
 	EmitEvery time.Duration
 	EventTime bool // false when the time column is ROWTIME
 	KeyExprs  []expr.Expr
@@ -67,6 +68,27 @@ type AggregateStage struct {
 	// AggSchema is the schema of fired windows: keys, window_start, window_end, aggregates.
 	AggSchema types.Schema
 }
+
+// Updating says whether a window's row can be emitted more than once
+// (allowed lateness or early results). The output is then a changelog: its
+// last column, OpColumn, says whether a row is added or retracted.
+func (a *AggregateStage) Updating() bool {
+	return a != nil && (a.AllowedLateness > 0 || a.EmitEvery > 0)
+}
+
+// OpColumn is the last output column of an updating query. Its values are
+// the row kinds of a changelog, as Flink names them: "+I" a new row, "-U" the
+// earlier row of an update, "+U" its new row, "-D" a row withdrawn (a session
+// merged into another or moved, or a group HAVING no longer keeps).
+const OpColumn = "_op"
+
+// Change kinds of OpColumn.
+const (
+	OpInsert       = "+I"
+	OpUpdateBefore = "-U"
+	OpUpdateAfter  = "+U"
+	OpDelete       = "-D"
+)
 
 // Aggregate is one aggregate of the stage (see sql.Aggregate for Fn, Param
 // and T); Arg is over ScanSchema (nil for count_star).
@@ -219,6 +241,13 @@ func Plan(q *sql.Query, def *sql.CreateStream, opts Options) (*Physical, error) 
 		}
 		p.Agg = agg
 		p.Select = q.Select
+		if agg.Updating() {
+			if i := q.Output.Index(OpColumn); i >= 0 {
+				return nil, fmt.Errorf("output column %s: the name %s is reserved for the change kind of a query with %s or %s; rename it with AS",
+					q.Output[i].Name, OpColumn, OptAllowedLateness, OptEmitEvery)
+			}
+			p.Output = append(slices.Clip(q.Output), types.Column{Name: OpColumn, Type: types.VarcharType})
+		}
 	} else {
 		for _, s := range q.Select {
 			p.Select = append(p.Select, remapColumns(s, remap))

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,20 @@ SELECT k, COUNT(*) AS n FROM s GROUP BY k, TUMBLE(ts, INTERVAL '1' MINUTE);`)
 	}
 	if p.Agg.AllowedLateness != 45*time.Second {
 		t.Fatalf("allowed lateness %v", p.Agg.AllowedLateness)
+	}
+	// An updating query's output is a changelog: _op comes last.
+	if names := fmt.Sprint(p.Output); !strings.HasSuffix(names, "{_op VARCHAR}]") || len(p.Output) != len(p.Select)+1 {
+		t.Fatalf("updating output %s for %d SELECT items", names, len(p.Select))
+	}
+	q2, def2 := compileOne(t, `CREATE STREAM s (k VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+  WITH (connector = 'kinesis', stream = 's', emit_every = '10 seconds');
+SELECT k, COUNT(*) AS _OP FROM s GROUP BY k, TUMBLE(ts, INTERVAL '1' MINUTE);`)
+	if _, err := Plan(q2, def2, Options{}); err == nil || !strings.Contains(err.Error(), "output column _OP: the name _op is reserved") {
+		t.Fatalf("a SELECT column named _op in an updating query: %v", err)
+	}
+	delete(def2.With, OptEmitEvery)
+	if p2, err := Plan(q2, def2, Options{}); err != nil || len(p2.Output) != 2 {
+		t.Fatalf("without emit_every _op is an ordinary name: %v", err)
 	}
 	def.With[OptAllowedLateness] = "later"
 	if _, err := Plan(q, def, Options{}); err == nil || !strings.Contains(err.Error(), "allowed_lateness") {
