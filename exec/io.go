@@ -82,6 +82,27 @@ type Sink interface {
 	Close() error
 }
 
+// CommittingSink is a sink whose rows become visible only once the
+// checkpoint that covers them is complete, which makes its output exactly
+// once across crashes. Exec calls these from the goroutine that calls Write.
+type CommittingSink interface {
+	Sink
+	// Prepare makes the rows written since the last Prepare durable, as
+	// checkpoint id's, without making them visible, and returns a small state
+	// (stored in the checkpoint) that lets Commit or Recover finish the job
+	// after a crash.
+	Prepare(ctx context.Context, id int64) ([]byte, error)
+	// Commit makes the rows prepared for checkpoint id visible, once its
+	// checkpoint is complete. Committing again is harmless.
+	Commit(ctx context.Context, id int64, state []byte) error
+	// Recover runs once before the first Write of a run restored from
+	// checkpoint id (state is what Prepare returned for it): it commits that
+	// checkpoint's rows unless already done, and discards every row prepared
+	// or written after it. id 0 with nil state is a run from no checkpoint:
+	// discard whatever was never committed.
+	Recover(ctx context.Context, id int64, state []byte) error
+}
+
 // ErrorSink receives error records.
 type ErrorSink interface {
 	WriteErrors(ctx context.Context, errs []ErrorRecord) error
