@@ -503,9 +503,12 @@ func (j *Job) dynamic() bool {
 
 // dynWorker is an aggregation worker for per-key windows: it decides
 // lateness itself, since only it knows the key's open windows.
-func (j *Job) dynWorker(ctx context.Context, in <-chan workerMsg, fired chan<- firedMsg) {
-	agg := newDynAggregator(j.spec)
+func (j *Job) dynWorker(ctx context.Context, agg *dynAggregator, w int, in <-chan workerMsg, fired chan<- firedMsg) {
 	for m := range in {
+		if m.barrier != 0 {
+			fired <- firedMsg{epoch: m.epoch, barrier: m.barrier, worker: w, state: agg.snapshot()}
+			continue
+		}
 		if m.chunk == nil {
 			recs, withdrawn, errs := agg.fire(m.watermark, j.mem)
 			msg := firedMsg{epoch: m.epoch, watermark: m.watermark, recs: recs, errs: errs}

@@ -27,6 +27,9 @@ type JobOptions struct {
 	IdleTimeout time.Duration
 	// SourceName is the SQL stream name, for error records.
 	SourceName string
+	// Checkpointing, when set, makes the job take part in its application's
+	// checkpoints and resume from the one the coordinator restores.
+	Checkpointing *Checkpointing
 	// FlushInterval is how often the sink is flushed while running (default 1s).
 	FlushInterval time.Duration
 	Now           func() time.Time
@@ -68,7 +71,8 @@ type Job struct {
 	selSch  *arrow.Schema // the SELECT columns: outSch, or outSch without OpColumn when updating
 	changes *changelog    // updating queries only (changelog.go)
 	spec    *aggSpec
-	over    *overExec // OVER windows (over.go)
+	over    *overExec       // OVER windows (over.go)
+	ck      *jobCheckpoints // nil without checkpoints (checkpointing.go)
 }
 
 // NewJob compiles the plan's expressions. errs may be nil when the caller
@@ -96,6 +100,20 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 	if p.Filter != nil {
 		if j.filter, err = eval.Compile(p.Filter, p.ScanSchema); err != nil {
 			return nil, fmt.Errorf("WHERE: %w", err)
+		}
+	}
+	if opts.Checkpointing != nil {
+		if p.Over != nil {
+			return nil, fmt.Errorf("checkpoints do not cover OVER windows yet: run this query without checkpoints")
+		}
+		if p.Agg.Updating() {
+			return nil, fmt.Errorf("checkpoints do not cover queries with allowed_lateness or emit_every yet: run this query without checkpoints")
+		}
+		if j.ck, err = newJobCheckpoints(opts.Checkpointing); err != nil {
+			return nil, err
+		}
+		if sp, ok := src.(StartPositioner); ok {
+			j.ck.start = sp.StartPositions()
 		}
 	}
 	if p.Over != nil {
@@ -184,6 +202,11 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		}
 		j.final = append(j.final, ev)
 	}
+	if j.ck != nil {
+		if err := j.ck.checkFingerprint(j); err != nil {
+			return nil, err
+		}
+	}
 	return j, nil
 }
 
@@ -202,6 +225,15 @@ var errLimitReached = errors.New("limit reached")
 // closed and emitted) or ctx is cancelled (open windows are dropped; what was
 // emitted is flushed), or LIMIT rows were written. The sink is flushed but not closed.
 func (j *Job) Run(ctx context.Context) error {
+	if err := j.recoverSink(ctx); err != nil {
+		return err
+	}
+	if j.ck != nil {
+		defer func() {
+			clean := j.ck.final != 0 && j.ck.committed >= j.ck.final
+			j.ck.c.jobEnded(j.ck.name, j.ck.lastAck, clean)
+		}()
+	}
 	var err error
 	if j.over != nil {
 		err = j.runOver(ctx)
@@ -289,12 +321,18 @@ func (j *Job) runProjection(ctx context.Context) error {
 	written := int64(0)
 	lastFlush := time.Now()
 	for {
+		if err := j.projectionCheckpoint(ctx, false); err != nil {
+			return err
+		}
 		b, err := j.next(ctx)
 		if err == io.EOF {
-			return nil
+			return j.projectionCheckpoint(ctx, true)
 		}
 		if err != nil {
 			return err
+		}
+		if j.ck != nil {
+			j.ck.saw(b)
 		}
 		if b.Record == nil {
 			continue
@@ -352,11 +390,13 @@ func (j *Job) write(ctx context.Context, rec arrow.RecordBatch, written *int64) 
 }
 
 // workerMsg is what the scan stage sends an aggregation worker: a chunk of rows,
-// or a watermark to fire windows up to (epoch numbers the watermarks).
+// a watermark to fire windows up to, or a checkpoint barrier (epoch numbers
+// watermarks and barriers).
 type workerMsg struct {
 	chunk     *aggChunk
 	watermark int64
 	epoch     int64
+	barrier   int64
 }
 
 // firedMsg is a worker's answer to a watermark: the windows it closed and,
@@ -367,6 +407,11 @@ type firedMsg struct {
 	recs      []arrow.RecordBatch
 	withdrawn []arrow.RecordBatch
 	errs      []string
+	// At a barrier: the worker's index and state.
+	barrier int64
+	worker  int
+	state   []byte
+	at      time.Time // when the worker passed the barrier
 }
 
 func (j *Job) runAggregation(ctx context.Context) error {
@@ -376,22 +421,36 @@ func (j *Job) runAggregation(ctx context.Context) error {
 	in := make([]chan workerMsg, workers)
 	fired := make(chan firedMsg, workers*4)
 	var wg sync.WaitGroup
-	for w := range workers {
+	aggs := make([]workerState, workers)
+	for w := range aggs {
+		if j.dynamic() {
+			aggs[w] = newDynAggregator(j.spec)
+		} else {
+			aggs[w] = newWindowAggregator(j.spec)
+		}
+		if err := j.restoreWorker(w, aggs[w]); err != nil {
+			return err
+		}
+	}
+	for w, agg := range aggs {
 		in[w] = make(chan workerMsg, 8)
 		wg.Go(func() {
-			if j.dynamic() {
-				j.dynWorker(ctx, in[w], fired)
+			if d, ok := agg.(*dynAggregator); ok {
+				j.dynWorker(ctx, d, w, in[w], fired)
 				return
 			}
-			agg := newWindowAggregator(j.spec)
+			agg := agg.(*windowAggregator)
 			for m := range in[w] {
-				if m.chunk != nil {
+				switch {
+				case m.chunk != nil:
 					agg.add(m.chunk)
 					m.chunk.done()
-					continue
+				case m.barrier != 0:
+					fired <- firedMsg{epoch: m.epoch, barrier: m.barrier, worker: w, state: agg.snapshot(), at: time.Now()}
+				default:
+					recs, errs := agg.fire(m.watermark, j.mem)
+					fired <- firedMsg{epoch: m.epoch, watermark: m.watermark, recs: recs, errs: errs}
 				}
-				recs, errs := agg.fire(m.watermark, j.mem)
-				fired <- firedMsg{epoch: m.epoch, watermark: m.watermark, recs: recs, errs: errs}
 			}
 		})
 	}
@@ -435,6 +494,15 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 		return floorDiv(w-assign.size-assign.offset, assign.slide)
 	}
 	wm := newWatermarker(a.WatermarkDelay, a.EventTime, j.opts.IdleTimeout)
+	if j.ck != nil {
+		if b, ok, err := j.ck.restored("scan"); err != nil {
+			return err
+		} else if ok {
+			if err := wm.restore(b, j.opts.Now()); err != nil {
+				return fmt.Errorf("restore checkpoint %d: query %s: %w", j.ck.restore.ID, j.ck.name, err)
+			}
+		}
+	}
 	lister, _ := j.src.(SplitLister)
 	sentBoundary := int64(minTime)
 	epoch := int64(0)
@@ -453,11 +521,33 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 		}
 		return nil
 	}
+	sendBarrier := func(id int64) error {
+		j.ck.recordBarrier(id, wm.snapshot())
+		epoch++
+		for _, c := range in {
+			select {
+			case c <- workerMsg{barrier: id, epoch: epoch}:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		return nil
+	}
 	var wmAt []int64
 	for {
 		b, err := j.next(ctx)
 		if err == io.EOF {
-			return sendWatermark(wm.finish())
+			if err := sendWatermark(wm.finish()); err != nil || j.ck == nil {
+				return err
+			}
+			// The end of a bounded source: a last checkpoint covers all of it,
+			// and the job ends once its output is committed.
+			id, err := j.ck.finalBarrier(ctx)
+			if err != nil {
+				return err
+			}
+			j.ck.final = id
+			return sendBarrier(id)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -486,6 +576,14 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 		}
 		if err := sendWatermark(wm.advance(now)); err != nil {
 			return err
+		}
+		if j.ck != nil {
+			j.ck.saw(b)
+			if id := j.ck.pendingBarrier(); id != 0 {
+				if err := sendBarrier(id); err != nil {
+					return err
+				}
+			}
 		}
 	}
 }
@@ -683,6 +781,9 @@ func (j *Job) output(ctx context.Context, fired <-chan firedMsg, workers int, ca
 	return gatherEpochs(ctx, j, fired, workers, cancel,
 		func(m firedMsg) int64 { return m.epoch },
 		func(ms []firedMsg, written *int64) (bool, error) {
+			if len(ms) > 0 && ms[0].barrier != 0 {
+				return false, j.outputBarrier(ctx, ms)
+			}
 			var recs, withdrawn []arrow.RecordBatch
 			var errs []string
 			for _, m := range ms {
@@ -718,31 +819,53 @@ func releaseAll(recs []arrow.RecordBatch) {
 	}
 }
 
+// epochOf collects the workers' messages of one epoch.
+type epochOf[M any] struct {
+	got int
+	ms  []M
+}
+
 // gatherEpochs is the output stage of a workers pipeline: each worker answers
 // every watermark epoch with one message; once all workers have answered an
 // epoch, emit writes it (epochs in order), and the sink is flushed every
 // FlushInterval. A failure or a met LIMIT cancels the pipeline; messages that
 // arrive afterwards are released unread.
 func gatherEpochs[M any](ctx context.Context, j *Job, in <-chan M, workers int, cancel context.CancelCauseFunc,
-	epochOf func(M) int64, emit func(ms []M, written *int64) (bool, error), release func(M)) error {
-	type epochState struct {
-		got int
-		ms  []M
-	}
-	pending := map[int64]*epochState{}
+	epochNum func(M) int64, emit func(ms []M, written *int64) (bool, error), release func(M)) error {
+	pending := map[int64]*epochOf[M]{}
 	next := int64(1)
 	written := int64(0)
 	lastFlush := time.Now()
 	var failed error
-	for m := range in {
+	var commits <-chan int64
+	if j.ck != nil {
+		commits = j.ck.link.commits
+	}
+	for {
+		var m M
+		select {
+		case id := <-commits:
+			if failed == nil {
+				if err := j.commit(ctx, id); err != nil {
+					failed = err
+					cancel(failed)
+				}
+			}
+			continue
+		case msg, ok := <-in:
+			if !ok {
+				return finishEpochs(ctx, j, pending, release, failed)
+			}
+			m = msg
+		}
 		if failed != nil {
 			release(m)
 			continue
 		}
-		st := pending[epochOf(m)]
+		st := pending[epochNum(m)]
 		if st == nil {
-			st = &epochState{}
-			pending[epochOf(m)] = st
+			st = &epochOf[M]{}
+			pending[epochNum(m)] = st
 		}
 		st.got++
 		st.ms = append(st.ms, m)
@@ -771,6 +894,12 @@ func gatherEpochs[M any](ctx context.Context, j *Job, in <-chan M, workers int, 
 			lastFlush = time.Now()
 		}
 	}
+}
+
+// finishEpochs ends the output stage: it releases what never completed and,
+// after the last checkpoint of a bounded run, waits until its output is
+// committed.
+func finishEpochs[M any, P comparable](ctx context.Context, j *Job, pending map[P]*epochOf[M], release func(M), failed error) error {
 	for _, st := range pending {
 		for _, m := range st.ms {
 			release(m)
@@ -778,6 +907,18 @@ func gatherEpochs[M any](ctx context.Context, j *Job, in <-chan M, workers int, 
 	}
 	if errors.Is(failed, errLimitReached) {
 		return nil
+	}
+	if failed == nil && j.ck != nil && j.ck.final != 0 {
+		for j.ck.committed < j.ck.final {
+			select {
+			case id := <-j.ck.link.commits:
+				if err := j.commit(ctx, id); err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
 	}
 	return failed
 }

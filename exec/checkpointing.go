@@ -1,0 +1,378 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/eddy-streams/eddy/exec/checkpoint"
+	"github.com/eddy-streams/eddy/exec/snapshot"
+)
+
+// Checkpointing puts a job in its application's checkpoints (coordinator.go).
+type Checkpointing struct {
+	Coordinator *Coordinator
+	// Name is the job's name in the application (e.g. "q0"): its files and
+	// source positions are recorded under it.
+	Name string
+}
+
+// StartPositioner is implemented by sources that can say where each split
+// starts ("" from its first record, else after that position), so that a
+// checkpoint taken before a split produced anything still pins its start.
+type StartPositioner interface {
+	StartPositions() map[string]string
+}
+
+// workerState is an aggregation worker's state in checkpoints.
+type workerState interface {
+	snapshot() []byte
+	restore(b []byte) error
+}
+
+// jobCheckpoints is a job's side of checkpoints.
+type jobCheckpoints struct {
+	c    *Coordinator
+	name string
+	link *jobLink
+
+	// Scan stage: where each split stands after the batches processed.
+	start map[string]string
+	after map[string]string
+	done  map[string]bool
+	// barrier id -> what the scan stage recorded at it, for the output stage.
+	mu      sync.Mutex
+	atScan  map[int64]scanAtBarrier
+	firstAt map[int64]time.Time // when the output stage saw a barrier's first worker
+
+	// Output stage: prepared sink states by checkpoint, and the last ack.
+	prepared  map[int64][]byte
+	committed int64
+	lastAck   *jobAck
+	final     int64 // the barrier taken at the end of a bounded source
+
+	// restore is the job's part of the checkpoint resumed from, or nil.
+	restore *checkpoint.Checkpoint
+}
+
+type scanAtBarrier struct {
+	position checkpoint.Position
+	state    []byte // the scan stage's own state (watermarks)
+}
+
+func newJobCheckpoints(cfg *Checkpointing) (*jobCheckpoints, error) {
+	link, err := cfg.Coordinator.register(cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	ck := &jobCheckpoints{c: cfg.Coordinator, name: cfg.Name, link: link, after: map[string]string{}, done: map[string]bool{},
+		atScan: map[int64]scanAtBarrier{}, firstAt: map[int64]time.Time{}, prepared: map[int64][]byte{}}
+	if r, ok := cfg.Coordinator.restored(cfg.Name); ok {
+		ck.restore = r
+		pos := r.Sources[cfg.Name]
+		maps.Copy(ck.after, pos.After)
+		for _, s := range pos.Done {
+			ck.done[s] = true
+		}
+	}
+	return ck, nil
+}
+
+// fileName is the name of one of the job's state files.
+func (ck *jobCheckpoints) fileName(part string) string { return ck.name + "." + part + ".state" }
+
+// restored returns one of the job's state files from the checkpoint resumed
+// from; ok is false when the job starts fresh.
+func (ck *jobCheckpoints) restored(part string) ([]byte, bool, error) {
+	if ck.restore == nil {
+		return nil, false, nil
+	}
+	b, ok := ck.restore.File(ck.fileName(part))
+	if !ok {
+		return nil, false, fmt.Errorf("checkpoint %d has no state %s for query %s: the application changed; start it with --allow-state-reset to drop its state",
+			ck.restore.ID, part, ck.name)
+	}
+	return b, true, nil
+}
+
+// saw records a processed batch's position (scan stage).
+func (ck *jobCheckpoints) saw(b SourceBatch) {
+	if b.Position != "" {
+		ck.after[b.Split] = b.Position
+	}
+	if b.SplitDone {
+		ck.done[b.Split] = true
+	}
+}
+
+// position is where the source resumes after what was processed.
+func (ck *jobCheckpoints) position() checkpoint.Position {
+	p := checkpoint.Position{After: map[string]string{}}
+	maps.Copy(p.After, ck.start)
+	maps.Copy(p.After, ck.after)
+	for s := range ck.done {
+		delete(p.After, s)
+		p.Done = append(p.Done, s)
+	}
+	slices.Sort(p.Done)
+	return p
+}
+
+// pendingBarrier returns a barrier to inject now, or 0.
+func (ck *jobCheckpoints) pendingBarrier() int64 {
+	select {
+	case id := <-ck.link.barriers:
+		return id
+	default:
+		return 0
+	}
+}
+
+// finalBarrier asks for a checkpoint at the end of a bounded source and
+// returns its barrier, which covers everything the job read.
+func (ck *jobCheckpoints) finalBarrier(ctx context.Context) (int64, error) {
+	for {
+		f := ck.c.trigger()
+		if f == nil {
+			return 0, fmt.Errorf("final checkpoint of %s: no job is running", ck.name)
+		}
+		select {
+		case id := <-ck.link.barriers:
+			return id, nil
+		case <-f.done: // a checkpoint this job already answered ended: ask again
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
+	}
+}
+
+// recordBarrier stores what the scan stage knows at barrier id.
+func (ck *jobCheckpoints) recordBarrier(id int64, scanState []byte) {
+	ck.mu.Lock()
+	defer ck.mu.Unlock()
+	ck.atScan[id] = scanAtBarrier{position: ck.position(), state: scanState}
+}
+
+// barrierReached is called by the output stage with one epoch that is a
+// barrier: every worker's state. It prepares the sink and acknowledges.
+func (j *Job) barrierReached(ctx context.Context, id int64, workerStates [][]byte, outState []byte, first time.Time) error {
+	ck := j.ck
+	ck.mu.Lock()
+	at := ck.atScan[id]
+	delete(ck.atScan, id)
+	ck.mu.Unlock()
+	a := &jobAck{job: ck.name, id: id, files: map[string][]byte{}, position: at.position, alignment: time.Since(first)}
+	op := checkpoint.Operator{Name: ck.name, Fingerprint: j.fingerprint()}
+	add := func(part string, b []byte) {
+		name := ck.fileName(part)
+		a.files[name] = b
+		op.Files = append(op.Files, name)
+	}
+	add("scan", at.state)
+	for w, st := range workerStates {
+		add(fmt.Sprintf("worker%d", w), st)
+	}
+	add("output", outState)
+	a.operators = []checkpoint.Operator{op}
+	if cs, ok := j.sink.(CommittingSink); ok {
+		st, err := cs.Prepare(ctx, id)
+		if err != nil {
+			return fmt.Errorf("checkpoint %d: prepare sink: %w", id, err)
+		}
+		a.sink = st
+		ck.prepared[id] = st
+	} else if err := j.sink.Flush(ctx); err != nil {
+		return fmt.Errorf("checkpoint %d: flush sink: %w", id, err)
+	}
+	ck.lastAck = a
+	ck.c.ack(a)
+	return nil
+}
+
+// commit makes the sink's output of every prepared checkpoint up to id
+// visible (output stage).
+func (j *Job) commit(ctx context.Context, id int64) error {
+	ck := j.ck
+	cs, ok := j.sink.(CommittingSink)
+	for _, p := range slices.Sorted(maps.Keys(ck.prepared)) {
+		if p > id {
+			break
+		}
+		if ok {
+			if err := cs.Commit(ctx, p, ck.prepared[p]); err != nil {
+				return fmt.Errorf("checkpoint %d: commit sink: %w", p, err)
+			}
+		}
+		delete(ck.prepared, p)
+	}
+	ck.committed = max(ck.committed, id)
+	return nil
+}
+
+// recoverSink prepares a committing sink for the run: it finishes or discards
+// what an earlier run left.
+func (j *Job) recoverSink(ctx context.Context) error {
+	cs, ok := j.sink.(CommittingSink)
+	if !ok || j.ck == nil {
+		return nil
+	}
+	var id int64
+	var state []byte
+	if r := j.ck.restore; r != nil {
+		id, state = r.ID, r.Sinks[j.ck.name]
+	}
+	if err := cs.Recover(ctx, id, state); err != nil {
+		return fmt.Errorf("recover sink from checkpoint %d: %w", id, err)
+	}
+	return nil
+}
+
+// fingerprint says what the job's state means: a checkpoint of a query whose
+// plan differs in what it keeps cannot be restored into it.
+func (j *Job) fingerprint() string {
+	p := j.plan
+	if p.Agg == nil {
+		return "stateless"
+	}
+	a := p.Agg
+	s := fmt.Sprintf("agg window=%v keys=%d workers=%d schema=%v lateness=%v emit=%v", a.Window, len(a.KeyExprs), a.Workers, a.AggSchema,
+		a.AllowedLateness, a.EmitEvery)
+	for _, g := range a.Aggs {
+		s += fmt.Sprintf(" %s(%v,%v,%v)", g.Fn, g.Distinct, g.Param, g.T)
+	}
+	return s
+}
+
+// checkFingerprint refuses a checkpoint of a different plan.
+func (ck *jobCheckpoints) checkFingerprint(j *Job) error {
+	if ck.restore == nil {
+		return nil
+	}
+	for _, op := range ck.restore.Operators {
+		if op.Name == ck.name && op.Fingerprint != j.fingerprint() {
+			return fmt.Errorf("checkpoint %d: the state of query %s was kept by a different plan (%s; now %s): start with --allow-state-reset to drop it",
+				ck.restore.ID, ck.name, op.Fingerprint, j.fingerprint())
+		}
+	}
+	return nil
+}
+
+// snapshotWatermarks encodes the scan stage's watermark state.
+func (w *watermarker) snapshot() []byte {
+	var e snapshot.Encoder
+	e.Uvarint(1)
+	e.Varint(w.current)
+	ids := slices.Sorted(maps.Keys(w.splits))
+	e.Uvarint(uint64(len(ids)))
+	for _, id := range ids {
+		c := w.splits[id]
+		e.String(id)
+		e.Varint(c.max)
+		e.Bool(c.done)
+	}
+	return e.Data()
+}
+
+// restore replaces the watermark state; idle clocks restart at now.
+func (w *watermarker) restore(b []byte, now time.Time) error {
+	d := snapshot.NewDecoder(b)
+	if v := d.Uvarint(); v != 1 {
+		d.Fail("watermark state version %d", v)
+	}
+	w.current = d.Varint()
+	n := d.Count(3)
+	splits := map[string]*splitClock{}
+	for range n {
+		id := d.String()
+		c := &splitClock{max: d.Varint(), done: d.Bool(), seenAt: now, lastData: now}
+		splits[id] = c
+	}
+	if err := d.End(); err != nil {
+		return fmt.Errorf("watermarks: %w", err)
+	}
+	w.splits = splits
+	return nil
+}
+
+// outputBarrier handles a barrier epoch in the output stage of an
+// aggregation: ms holds every worker's state.
+func (j *Job) outputBarrier(ctx context.Context, ms []firedMsg) error {
+	states := make([][]byte, len(ms))
+	first, last := ms[0].at, ms[0].at
+	for _, m := range ms {
+		states[m.worker] = m.state
+		if m.at.Before(first) {
+			first = m.at
+		}
+		if m.at.After(last) {
+			last = m.at
+		}
+	}
+	return j.barrierReached(ctx, ms[0].barrier, states, nil, time.Now().Add(-last.Sub(first)))
+}
+
+// restoreWorker loads worker w's state from the checkpoint resumed from.
+func (j *Job) restoreWorker(w int, agg workerState) error {
+	if j.ck == nil {
+		return nil
+	}
+	b, ok, err := j.ck.restored(fmt.Sprintf("worker%d", w))
+	if err != nil || !ok {
+		return err
+	}
+	if err := agg.restore(b); err != nil {
+		return fmt.Errorf("restore checkpoint %d: query %s worker %d: %w", j.ck.restore.ID, j.ck.name, w, err)
+	}
+	return nil
+}
+
+// projectionCheckpoint handles checkpoints in a query without state: a
+// pending barrier is taken between two batches (at the end of a bounded
+// source, a last one, whose commit the job waits for), and completed
+// checkpoints are committed.
+func (j *Job) projectionCheckpoint(ctx context.Context, end bool) error {
+	ck := j.ck
+	if ck == nil {
+		return nil
+	}
+	id := ck.pendingBarrier()
+	if end {
+		var err error
+		if id == 0 {
+			if id, err = ck.finalBarrier(ctx); err != nil {
+				return err
+			}
+		}
+		ck.final = id
+	}
+	if id != 0 {
+		ck.recordBarrier(id, nil)
+		if err := j.barrierReached(ctx, id, nil, nil, time.Now()); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case c := <-ck.link.commits:
+			if err := j.commit(ctx, c); err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		if !end || ck.committed >= ck.final {
+			return nil
+		}
+		select {
+		case c := <-ck.link.commits:
+			if err := j.commit(ctx, c); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
