@@ -1,11 +1,40 @@
 // Package file owns the file sink: result rows appended to a local file as JSON
 // lines or CSV (format.Encoder's forms: TIMESTAMP as RFC 3339 UTC with
 // milliseconds, NULL as null or an empty field), buffered, and synced to disk by
-// Flush. It implements exec.Sink.
+// Flush. It implements exec.Sink and exec.CommittingSink.
+//
+// Without checkpoints (the engine never calls Recover) rows go straight to the
+// output and Flush makes them durable: after a crash the output holds what was
+// flushed, and a restart truncates it (or, with append, adds to it), so rows
+// may be lost or repeated.
+//
+// With checkpoints the output is exactly once. Recover, called before the first
+// Write, makes the sink committing: rows go to an in-progress file beside the
+// output, DIR/.NAME.inprogress, never to the output itself; Prepare(id) syncs it
+// and renames it to checkpoint id's pending file, DIR/.NAME.pending.ID.OFFSET;
+// Commit(id), once the checkpoint is complete, appends the pending file to the
+// output at OFFSET (the output's length with every earlier checkpoint
+// committed), syncs the output and removes the pending file. The output stays
+// one file of whole committed checkpoints. A commit is idempotent: a redo after
+// a crash truncates the output to OFFSET and appends again. Recover(id) commits
+// the pending files of id and of every earlier checkpoint, removes those of
+// later ones and the in-progress file, and truncates the output to its length
+// at checkpoint id, so every row the restored checkpoint covers is in the output
+// once and no other; Recover(0, nil) starts afresh (removing what an earlier run
+// left uncommitted, and truncating the output unless append). Prepared, not
+// yet committed checkpoints may pile up (Prepare(id+1) before Commit(id)):
+// Commit(id) commits every checkpoint up to id, in order. Readers of the output
+// may see a partial append while a Commit runs, and after a crash during one
+// until Recover redoes it; they never see rows of an uncommitted checkpoint
+// otherwise. Flush and Close make nothing visible in this mode. One sink writes
+// a path: two sinks (or two processes) given the same path corrupt it, with or
+// without checkpoints. (The stdout sink, by contrast, is at-least-once by
+// nature: it cannot take back what it printed, so a run restored from a
+// checkpoint prints again the rows written after it.)
 //
 // WITH options: path (required), format (json, the default, or csv), append
 // ('true' keeps what the file holds; by default it is truncated when the sink
-// opens), csv.header (csv: write a header line when the file starts empty;
+// starts, or with checkpoints when it starts afresh), csv.header (csv: write a header line when the file starts empty;
 // default 'true'), csv.delimiter (csv: default ',').
 package file
 
@@ -14,6 +43,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,12 +132,24 @@ func lookup(with map[string]string, key string) (string, bool) {
 
 // Sink writes rows to a file, one line per row.
 type Sink struct {
-	cfg Config
-	f   *os.File
-	w   *bufio.Writer
-	enc format.Encoder
-	err error // the first write error; the sink is broken after it
+	cfg  Config
+	f    *os.File      // the output file
+	w    *bufio.Writer // over f (direct), or over the in-progress file (committing)
+	enc  format.Encoder
+	err  error // the first write error; the sink is broken after it
+	mode mode
+	c    committer // the state of the committing mode
 }
+
+// mode is what a sink has become: it opens undecided, and becomes direct at its
+// first Write, Flush or Close, or committing at Recover.
+type mode uint8
+
+const (
+	modeOpen       mode = iota // opened; the output not touched yet
+	modeDirect                 // rows go straight to the output (no checkpoints)
+	modeCommitting             // rows go to the in-progress file; Commit makes them visible
+)
 
 // Open creates (or truncates, or with Append opens) the file and returns a sink.
 func Open(cfg Config) (*Sink, error) {
@@ -131,27 +173,40 @@ func Open(cfg Config) (*Sink, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
 		return nil, fmt.Errorf("file sink %s: %w", cfg.Name, err)
 	}
-	flag := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if cfg.Append {
-		flag = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-	}
-	f, err := os.OpenFile(cfg.Path, flag, 0o644)
+	// The output is created but neither truncated nor appended to yet: a sink
+	// that Recover makes committing must keep what earlier runs committed.
+	f, err := os.OpenFile(cfg.Path, os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("file sink %s: %w", cfg.Name, err)
 	}
-	s := &Sink{cfg: cfg, f: f, w: bufio.NewWriterSize(f, 256<<10), enc: enc}
-	if h := enc.Header(); h != nil {
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("file sink %s: %w", cfg.Name, err)
-		}
-		if fi.Size() == 0 {
-			s.w.Write(h)
-			s.w.WriteByte('\n')
-		}
+	return &Sink{cfg: cfg, f: f, w: bufio.NewWriterSize(f, 256<<10), enc: enc}, nil
+}
+
+// start makes a sink that Recover did not make committing direct, as Open
+// used to leave it: the output truncated (or, with Append, positioned at its
+// end) and the CSV header buffered when the output is empty.
+func (s *Sink) start() error {
+	if s.mode != modeOpen {
+		return nil
 	}
-	return s, nil
+	s.mode = modeDirect
+	var size int64
+	if s.cfg.Append {
+		end, err := s.f.Seek(0, io.SeekEnd)
+		if err != nil {
+			s.err = fmt.Errorf("file sink %s: %w", s.cfg.Name, err)
+			return s.err
+		}
+		size = end
+	} else if err := s.f.Truncate(0); err != nil {
+		s.err = fmt.Errorf("file sink %s: truncate %s: %w", s.cfg.Name, s.cfg.Path, err)
+		return s.err
+	}
+	if h := s.enc.Header(); h != nil && size == 0 {
+		s.w.Write(h)
+		s.w.WriteByte('\n')
+	}
+	return nil
 }
 
 // Path is the file written.
@@ -168,24 +223,35 @@ func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if s.err != nil {
 		return s.err
 	}
+	if err := s.start(); err != nil {
+		return err
+	}
 	err := s.enc.EachRow(rec, func(_ int, text []byte) error {
 		s.w.Write(text)
 		return s.w.WriteByte('\n')
 	})
 	if err != nil {
-		s.err = fmt.Errorf("file sink %s: write %s: %w", s.cfg.Name, s.cfg.Path, err)
+		s.err = fmt.Errorf("file sink %s: write %s: %w", s.cfg.Name, s.writing(), err)
 		return s.err
 	}
 	return nil
 }
 
-// Flush writes the buffered rows and syncs the file.
+// Flush writes the buffered rows and syncs the file. A committing sink only
+// hands its buffer to the in-progress file: nothing becomes visible before
+// Commit.
 func (s *Sink) Flush(ctx context.Context) error {
 	if s.f == nil {
 		return ErrClosed
 	}
 	if s.err != nil {
 		return s.err
+	}
+	if s.mode == modeCommitting {
+		return s.flushInProgress()
+	}
+	if err := s.start(); err != nil {
+		return err
 	}
 	if err := s.w.Flush(); err != nil {
 		s.err = fmt.Errorf("file sink %s: write %s: %w", s.cfg.Name, s.cfg.Path, err)
@@ -198,10 +264,20 @@ func (s *Sink) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close flushes, syncs and closes the file.
+// Close flushes, syncs and closes the file. A committing sink commits
+// nothing: it removes its in-progress file, whose rows no checkpoint covers,
+// and leaves prepared checkpoints to Commit or the next run's Recover.
 func (s *Sink) Close() error {
 	if s.f == nil {
 		return nil
+	}
+	if s.mode == modeCommitting {
+		err := s.closeInProgress()
+		if cerr := s.f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("file sink %s: close %s: %w", s.cfg.Name, s.cfg.Path, cerr)
+		}
+		s.f = nil
+		return err
 	}
 	err := s.Flush(context.Background())
 	if cerr := s.f.Close(); err == nil && cerr != nil {
