@@ -13,6 +13,14 @@
 // heartbeat (no Record, Arrival = the store's clock when the source looked) at
 // most every PollInterval.
 //
+// Checkpoints: EmbeddedSource.StartPositions says where each shard started,
+// resolved at open to a concrete position ("" for the first record, else the
+// sequence number the shard starts after), which a checkpoint overrides with the
+// Position of each shard's last processed batch; SourceConfig.Resume (After, Done)
+// restores a source from it exactly, across reshards, and
+// EmbeddedSource.Warnings reports records retention removed before they were
+// read.
+//
 // WITH options of a kinesis stream: stream (required), format (json or csv),
 // start (trim_horizon, the default, latest or timestamp), start_timestamp (RFC
 // 3339; implies start = 'timestamp'), and the options of the format (see

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,6 +36,35 @@ const (
 	maxBatchBytes = 64 << 20
 )
 
+// Resume is where a source restored from a checkpoint starts, shard by shard.
+// A checkpoint builds it from the source's StartPositions at open, overridden
+// by the Position of the last batch of each shard that was fully processed
+// (After), and the shards whose SplitDone batch was processed (Done).
+//
+//   - A shard in Done is not read at all, and its children are read as if it
+//     had been read to its end. But a bounded source ends every shard with
+//     SplitDone, open ones at their bound, after which they may get more
+//     records: so a shard of Done that is also in After is skipped only when
+//     it is closed and its position is its last record; else it is read from
+//     that position. An open shard in Done alone is an error.
+//   - A shard in After is read after the given sequence number; "" reads it
+//     from its first record still kept, as trim_horizon does.
+//   - A shard in neither (created since the checkpoint by a split or merge, or
+//     a child that was waiting for its parents) is read from its beginning.
+//
+// Parents are still read to their end before their children. A sequence
+// number that cannot belong to the shard (a stream deleted and created again
+// since the checkpoint, another shard's number, past the shard's end) makes
+// OpenEmbeddedSource fail with an error naming the shard and the position. A
+// position whose following records retention removed before they were read is
+// not an error: the shard starts at the first record still kept, and
+// EmbeddedSource.Warnings says so, as it does for a shard of After that
+// retention removed whole.
+type Resume struct {
+	After map[string]string // shard id -> sequence number of the last record processed, or ""
+	Done  []string          // closed shards read to their end
+}
+
 // SourceConfig configures an EmbeddedSource.
 type SourceConfig struct {
 	// Name is the SQL stream's name, for error records.
@@ -42,13 +73,11 @@ type SourceConfig struct {
 	Stream string
 	// Start is where the shards that exist at open are read from (the zero
 	// value means trim_horizon). Shards created later (children after a
-	// reshard) are read from their beginning.
+	// reshard) are read from their beginning. Ignored when Resume is set.
 	Start Start
-	// Resume, when set, holds per shard the sequence number of the last record
-	// already processed (a checkpoint's positions); those shards resume right
-	// after it. Shards not in Resume start at their beginning when they have a
-	// parent, at Start otherwise.
-	Resume map[string]string
+	// Resume, when set, restores the source from a checkpoint and replaces
+	// Start (see Resume).
+	Resume *Resume
 	// Decoder decodes records into the stream's columns.
 	Decoder format.Decoder
 	// Columns are the indexes (into Decoder.Columns()) of the columns the
@@ -118,6 +147,11 @@ type EmbeddedSource struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+
+	// Set by OpenEmbeddedSource and never changed after.
+	starts   map[string]string // StartPositions
+	skip     map[string]bool   // Resume.Done: shards never read
+	warnings []string
 
 	mu          sync.Mutex // held by Next except while it sleeps, and by Close
 	shards      map[string]*shardState
@@ -197,7 +231,8 @@ func OpenEmbeddedSource(store *streamstore.Store, cfg SourceConfig) (*EmbeddedSo
 	if cfg.Rowtime {
 		cols = append(append(types.Schema{}, cols...), types.Column{Name: "ROWTIME", Type: types.TimestampType})
 	}
-	s := &EmbeddedSource{store: store, cfg: cfg, schema: cols.Arrow(), closed: make(chan struct{}), shards: map[string]*shardState{}}
+	s := &EmbeddedSource{store: store, cfg: cfg, schema: cols.Arrow(), closed: make(chan struct{}), shards: map[string]*shardState{},
+		starts: map[string]string{}, skip: map[string]bool{}}
 	if err := store.Refresh(); err != nil {
 		return nil, fmt.Errorf("kinesis source %s: %w", cfg.Name, err)
 	}
@@ -206,6 +241,9 @@ func OpenEmbeddedSource(store *streamstore.Store, cfg SourceConfig) (*EmbeddedSo
 		return nil, fmt.Errorf("kinesis source %s: stream %q: %w", cfg.Name, cfg.Stream, err)
 	}
 	s.epoch = d.Epoch
+	if err := s.checkResume(d); err != nil {
+		return nil, err
+	}
 	for _, sd := range d.Shards {
 		if err := s.addShard(sd, true); err != nil {
 			s.release()
@@ -215,11 +253,162 @@ func OpenEmbeddedSource(store *streamstore.Store, cfg SourceConfig) (*EmbeddedSo
 	return s, nil
 }
 
+// StartPositions returns, for every shard the source reads or will read as
+// of its open (children waiting for their parents included; shards of
+// Resume.Done and shards a reshard creates later excluded, the latter being
+// read from their beginning), where it starts, resolved at open to a concrete
+// position: "" means from the shard's first record (trim horizon), a sequence
+// number S means right after S. start = latest resolves to the shard's last
+// sequence number at open (so a restore does not jump to a later tip), start =
+// timestamp to the last record before the timestamp, Resume to the positions
+// given. A start with no record before it that is still kept (the shard's
+// first record, or everything before it removed by retention) is "", which
+// reads from the same place. Every value is valid in Resume.After.
+//
+// A checkpoint's Resume.After is this map overridden, shard by shard, by the
+// Position of the last batch processed, and its Resume.Done lists the shards
+// whose SplitDone was processed. A source restored from a checkpoint does not
+// list the shards of its Resume.Done it skips: the caller carries them into
+// its next checkpoint. The map is the caller's.
+func (s *EmbeddedSource) StartPositions() map[string]string {
+	return maps.Clone(s.starts)
+}
+
+// Warnings returns what the source found at open that lost records: a
+// Resume position whose following records retention removed before they
+// were read (the shard then starts at the first record still kept), or a
+// shard of Resume.After that retention removed whole. Each names the shard
+// and the position. Nil when nothing was lost.
+func (s *EmbeddedSource) Warnings() []string {
+	return slices.Clone(s.warnings)
+}
+
+// checkResume validates cfg.Resume against the stream as it is at open, and
+// notes what it finds lost: shards of After the stream no longer has.
+func (s *EmbeddedSource) checkResume(d streamstore.StreamDescription) error {
+	r := s.cfg.Resume
+	if r == nil {
+		return nil
+	}
+	byID := map[string]streamstore.ShardDescription{}
+	for _, sd := range d.Shards {
+		byID[sd.ShardID] = sd
+	}
+	for _, id := range r.Done {
+		sd, ok := byID[id]
+		pos, hasPos := r.After[id]
+		switch {
+		case !ok:
+			s.skip[id] = true // removed by retention since
+		case !hasPos && sd.Open:
+			return fmt.Errorf("kinesis source %s: cannot resume shard %s: the checkpoint says it was read to its end, but it is still open in stream %q "+
+				"and the checkpoint has no position for it (a bounded source ends an open shard with SplitDone at its bound: "+
+				"keep its last position in Resume.After as well), or the checkpoint is of another stream: restore another checkpoint or start without one",
+				s.cfg.Name, id, s.cfg.Stream)
+		case !hasPos:
+			s.skip[id] = true
+		case !sd.Open:
+			// Done at a bounded run's bound, the shard may have had records
+			// since, before a reshard closed it.
+			end, err := s.atEnd(id, pos)
+			if err != nil {
+				return err
+			}
+			s.skip[id] = end
+		}
+	}
+	ids := slices.Sorted(maps.Keys(r.After))
+	for _, id := range ids {
+		seq := r.After[id]
+		if err := s.checkPosition(id, seq); err != nil {
+			return err
+		}
+		if _, ok := byID[id]; ok || s.skip[id] {
+			continue
+		}
+		s.warnGone(id, seq) // only retention removes a shard from a stream of the same epoch
+	}
+	return nil
+}
+
+// atEnd says whether position pos of Resume.After is at the end of the closed
+// shard id: its last record, or "" when it holds none.
+func (s *EmbeddedSource) atEnd(id, pos string) (bool, error) {
+	if err := s.checkPosition(id, pos); err != nil {
+		return false, err
+	}
+	end, err := s.store.Position(s.cfg.Stream, id, streamstore.StartingPosition{Type: streamstore.Latest})
+	if errors.Is(err, streamstore.ErrNotFound) {
+		return true, nil // removed by retention since DescribeStream
+	}
+	if err != nil {
+		return false, fmt.Errorf("kinesis source %s: shard %s: %w", s.cfg.Name, id, err)
+	}
+	if end.Ordinal == 0 || pos == "" {
+		return end.Ordinal == 0, nil
+	}
+	sn, _ := streamstore.ParseSequenceNumber(pos) // checked above
+	return sn.Ordinal+1 >= end.Ordinal, nil
+}
+
+// warnGone notes that a shard of Resume.After no longer exists.
+func (s *EmbeddedSource) warnGone(id, seq string) {
+	what := "whatever records it held"
+	if seq != "" {
+		what += " after sequence number " + seq
+	}
+	s.warn("shard %s of the checkpoint no longer exists in stream %q: retention removed it, with %s; reading goes on with its children", id, s.cfg.Stream, what)
+}
+
+// checkPosition checks that a Resume position can belong to shard id of the
+// stream the source opened.
+func (s *EmbeddedSource) checkPosition(id, seq string) error {
+	fail := func(why, what string) error {
+		at := "from its beginning"
+		if seq != "" {
+			at = "after sequence number " + seq
+		}
+		return fmt.Errorf("kinesis source %s: cannot resume shard %s %s: %s; %s", s.cfg.Name, id, at, why, what)
+	}
+	idx, err := streamstore.ParseShardID(id)
+	if err == nil && streamstore.ShardID(idx) != id {
+		err = fmt.Errorf("shard id %q is not in the form shardId-000000000000", id)
+	}
+	if err != nil {
+		return fail(err.Error(), "the checkpoint is damaged: restore another checkpoint or start without one")
+	}
+	if seq == "" {
+		return nil
+	}
+	sn, err := streamstore.ParseSequenceNumber(seq)
+	if err != nil {
+		return fail(err.Error(), "the checkpoint is damaged: restore another checkpoint or start without one")
+	}
+	if sn.Epoch != s.epoch {
+		return fail(fmt.Sprintf("the position belongs to a stream %q created at %s, deleted since; the stream now was created at %s",
+			s.cfg.Stream, time.UnixMilli(sn.Epoch).UTC().Format(time.RFC3339Nano), time.UnixMilli(s.epoch).UTC().Format(time.RFC3339Nano)),
+			"its records are gone: start the application without its checkpoint to read the new stream from its start option")
+	}
+	if sn.Shard != idx {
+		return fail(fmt.Sprintf("the position belongs to shard %s", streamstore.ShardID(sn.Shard)),
+			"the checkpoint is damaged: restore another checkpoint or start without one")
+	}
+	return nil
+}
+
+func (s *EmbeddedSource) warn(format string, args ...any) {
+	s.warnings = append(s.warnings, fmt.Sprintf("kinesis source %s: ", s.cfg.Name)+fmt.Sprintf(format, args...))
+}
+
 // Schema is the Arrow schema of the batches' records.
 func (s *EmbeddedSource) Schema() *arrow.Schema { return s.schema }
 
-// addShard starts tracking a shard; atOpen says it existed when the source opened.
+// addShard starts tracking a shard; atOpen says it existed when the source
+// opened, and then records where it starts in starts.
 func (s *EmbeddedSource) addShard(sd streamstore.ShardDescription, atOpen bool) error {
+	if s.skip[sd.ShardID] {
+		return nil // done before the checkpoint
+	}
 	st := &shardState{id: sd.ShardID}
 	for _, p := range []string{sd.ParentShardID, sd.AdjacentParentShardID} {
 		if p != "" {
@@ -227,9 +416,13 @@ func (s *EmbeddedSource) addShard(sd streamstore.ShardDescription, atOpen bool) 
 		}
 	}
 	pos := streamstore.StartingPosition{Type: streamstore.TrimHorizon}
-	if seq := s.cfg.Resume[sd.ShardID]; seq != "" {
-		pos = streamstore.StartingPosition{Type: streamstore.AfterSequenceNumber, SequenceNumber: seq}
-	} else if atOpen && (s.cfg.Resume == nil || len(st.parents) == 0) {
+	after, resumed := "", false
+	if s.cfg.Resume != nil {
+		after, resumed = s.cfg.Resume.After[sd.ShardID]
+		if after != "" {
+			pos = streamstore.StartingPosition{Type: streamstore.AfterSequenceNumber, SequenceNumber: after}
+		}
+	} else if atOpen {
 		switch s.cfg.Start.Kind {
 		case StartLatest:
 			pos.Type = streamstore.Latest
@@ -238,11 +431,39 @@ func (s *EmbeddedSource) addShard(sd streamstore.ShardDescription, atOpen bool) 
 		}
 	}
 	c, err := s.store.Position(s.cfg.Stream, sd.ShardID, pos)
+	if err != nil && after != "" && !errors.Is(err, streamstore.ErrNotFound) {
+		return fmt.Errorf("kinesis source %s: cannot resume shard %s after sequence number %s: %w; the checkpoint does not match the stream's records: restore another checkpoint or start without one",
+			s.cfg.Name, sd.ShardID, after, err)
+	}
+	start := after
+	if err == nil && after != "" {
+		// Records right after the position may have expired since.
+		var first uint64
+		var rec *streamstore.Record
+		if first, rec, err = s.firstKept(c); err == nil && first > c.Ordinal && atOpen {
+			at := "at its end: every record after it expired"
+			if rec != nil {
+				at = "at the first record still kept, sequence number " + rec.SequenceNumber.String()
+			}
+			s.warn("shard %s: retention removed the %d records after sequence number %s before they were read; reading resumes %s", sd.ShardID, first-c.Ordinal, after, at)
+			c.Ordinal = first
+			start = "" // nothing before first is kept
+		}
+	} else if err == nil && atOpen && c.Ordinal > 0 {
+		start, err = s.seqBefore(c)
+	}
 	if errors.Is(err, streamstore.ErrNotFound) {
-		return nil // removed by retention since DescribeStream
+		// Removed by retention since DescribeStream.
+		if resumed && atOpen {
+			s.warnGone(sd.ShardID, after)
+		}
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("kinesis source %s: shard %s: %w", s.cfg.Name, sd.ShardID, err)
+	}
+	if atOpen {
+		s.starts[sd.ShardID] = start
 	}
 	st.cursor = c
 	if s.cfg.Bounded {
@@ -264,6 +485,39 @@ func (s *EmbeddedSource) addShard(sd streamstore.ShardDescription, atOpen bool) 
 	s.order = append(s.order, sd.ShardID)
 	s.activeDirty = true
 	return nil
+}
+
+// firstKept returns the ordinal of the first record a read from c gets, and
+// that record; when none is left to read, the shard's end.
+func (s *EmbeddedSource) firstKept(c streamstore.Cursor) (uint64, *streamstore.Record, error) {
+	// The end is taken first: a record put after it is no record lost.
+	end, err := s.store.Position(c.Stream, c.ShardID, streamstore.StartingPosition{Type: streamstore.Latest})
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := s.store.GetRecords(context.Background(), c, 1)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(out.Records) > 0 {
+		return out.Records[0].SequenceNumber.Ordinal, &out.Records[0], nil
+	}
+	return max(end.Ordinal, c.Ordinal), nil, nil
+}
+
+// seqBefore returns the sequence number of the record just before cursor c,
+// "" when retention removed it (no record before c is kept).
+func (s *EmbeddedSource) seqBefore(c streamstore.Cursor) (string, error) {
+	prev := c
+	prev.Ordinal--
+	out, err := s.store.GetRecords(context.Background(), prev, 1)
+	if err != nil {
+		return "", err
+	}
+	if len(out.Records) > 0 && out.Records[0].SequenceNumber.Ordinal == prev.Ordinal {
+		return out.Records[0].SequenceNumber.String(), nil
+	}
+	return "", nil
 }
 
 // learnShards adds shards created since the last look (children after a reshard).

@@ -454,7 +454,7 @@ func TestStartPositions(t *testing.T) {
 	first := newCollector(t, s, "trades")
 	first.readAll(openSource(t, s, SourceConfig{Bounded: true, MaxRows: 7}))
 	c = newCollector(t, s, "trades")
-	c.readAll(openSource(t, s, SourceConfig{Bounded: true, Resume: first.lastSeq}))
+	c.readAll(openSource(t, s, SourceConfig{Bounded: true, Resume: &Resume{After: first.lastSeq}}))
 	if len(c.rows) != 0 {
 		t.Fatalf("resume re-read %d rows", len(c.rows))
 	}
@@ -463,7 +463,7 @@ func TestStartPositions(t *testing.T) {
 	sh := d.Shards[0].ShardID
 	out, _ := s.GetRecords(context.Background(), mustPos(t, s, sh), 3)
 	c = newCollector(t, s, "trades")
-	c.readAll(openSource(t, s, SourceConfig{Bounded: true, Resume: map[string]string{sh: out.Records[2].SequenceNumber.String()}}))
+	c.readAll(openSource(t, s, SourceConfig{Bounded: true, Resume: &Resume{After: map[string]string{sh: out.Records[2].SequenceNumber.String()}}}))
 	if want := int(d.Shards[0].Records) - 3 + int(d.Shards[1].Records); len(c.rows) != want {
 		t.Fatalf("resume mid-shard: %d rows, want %d", len(c.rows), want)
 	}
