@@ -32,9 +32,47 @@ type SinkConfig struct {
 }
 
 // EmbeddedSink writes rows into a stream of the embedded store, each row one
-// JSON record (format.Encoder's json form), as an exec.Sink. Write puts all
-// its rows before it returns, in PutRecords batches of up to 500 records and 5
-// MiB; records are durable once put, so Flush has nothing left to do.
+// JSON record (format.Encoder's json form), as an exec.Sink and an
+// exec.CommittingSink.
+//
+// Without checkpoints (the engine never calls Recover) Write puts all its rows
+// before it returns, in PutRecords batches of up to 500 records and 5 MiB;
+// records are durable once put, so Flush has nothing left to do. After a crash
+// the stream keeps what was put, and a restarted run puts again whatever it
+// recomputes, so rows may repeat.
+//
+// With checkpoints every row reaches the stream exactly once. Recover, called
+// before the first Write, makes the sink committing; it owns its stream
+// (Store.Own) and takes DATA_DIR/sinks/STREAM.sink/LOCK, so one committing
+// sink writes a stream. Write then appends each record (partition key and
+// data) to DATA_DIR/sinks/STREAM.sink/inprogress and puts nothing: no record
+// reaches the stream before Commit. Prepare(id) syncs that file and renames it
+// to ID.pending; its state is the records' count, length and CRC-32C. Commit(id)
+// first writes ID.commit, the stream's epoch and the next ordinal (how many
+// records it ever held) of every open shard, then puts the pending records in
+// order, then removes the pending file and the marker. A Commit interrupted
+// by a crash is finished by Recover (or by a Commit retried after an error):
+// since the sink is the stream's only writer, a shard's records after the
+// marker's ordinal are a prefix of the pending records routed to it by the
+// marker's layout; the redo checks them against the pending ones and puts
+// only the rest, in order. Recover(id) finishes the commits of id and every
+// earlier checkpoint, and removes the pending files of later ones and the
+// in-progress file; Recover(0, nil) only removes. Commit(id) commits every
+// checkpoint up to id, so prepared, uncommitted checkpoints may pile up
+// (Prepare(id+1) before Commit(id)). Readers see a checkpoint's records
+// appear while its Commit runs, and after a crash in one see part of them
+// until Recover puts the rest.
+//
+// Limits. A reshard of the stream while a Commit runs (possible only through
+// the sink's own store, which holds the stream's lock) makes a redo of that
+// commit put again what went to the new shards; a reshard between a crash and
+// Recover is fine, as the redo routes by the marker's layout, unless retention
+// has removed the closed shards it names, when Recover fails. A stream deleted
+// and created again between a crash and Recover receives the whole
+// checkpoint. Records put by another writer after a crash, into the shards a
+// commit was filling, make Recover fail rather than guess. A stream cannot
+// take records back: if the engine restores a checkpoint older than one
+// already committed, the newer one's records stay.
 type EmbeddedSink struct {
 	store  *streamstore.Store
 	cfg    SinkConfig
@@ -44,6 +82,12 @@ type EmbeddedSink struct {
 	batch  []streamstore.PutEntry
 	bytes  int
 	keyBuf []byte
+
+	direct bool           // Write has put rows: no Recover now
+	c      *sinkCommitter // set by Recover: the committing mode
+	// putHook, when set, puts a commit's batches instead of the store (tests
+	// simulate crashes with it).
+	putHook func(ctx context.Context, entries []streamstore.PutEntry) error
 }
 
 var (
@@ -123,8 +167,13 @@ func truncateKey(k string) string {
 	return k
 }
 
-// Write puts every row of rec as one record.
+// Write puts every row of rec as one record; a committing sink keeps them
+// for Prepare and Commit.
 func (s *EmbeddedSink) Write(ctx context.Context, rec arrow.RecordBatch) error {
+	if s.c != nil {
+		return s.writePending(rec)
+	}
+	s.direct = true
 	err := s.enc.EachRow(rec, func(i int, text []byte) error {
 		key := s.partitionKey(rec, i)
 		size := len(text) + len(key)
@@ -161,11 +210,28 @@ func (s *EmbeddedSink) put(ctx context.Context) error {
 	return nil
 }
 
-// Flush does nothing: Write returns once its records are durable.
-func (s *EmbeddedSink) Flush(ctx context.Context) error { return nil }
+// Flush does nothing: Write returns once its records are durable. A
+// committing sink hands its buffer to the in-progress file, and makes nothing
+// visible.
+func (s *EmbeddedSink) Flush(ctx context.Context) error {
+	if s.c != nil {
+		return s.flushInProgress()
+	}
+	return nil
+}
 
-// Close releases nothing; the store belongs to the caller.
-func (s *EmbeddedSink) Close() error { return nil }
+// Close releases nothing but, when committing, the sink's files: it removes
+// the in-progress file, whose records no checkpoint covers, and leaves
+// prepared checkpoints to Commit or the next Recover. The store belongs to the
+// caller.
+func (s *EmbeddedSink) Close() error {
+	if s.c != nil {
+		if err := s.c.close(); err != nil {
+			return s.errorf("close: %w", err)
+		}
+	}
+	return nil
+}
 
 // EmbeddedErrorSink writes error records into a stream of the embedded store,
 // each as one JSON record (format.AppendErrorRecord), keyed by its shard.
