@@ -532,9 +532,14 @@ func TestFileSinkKill(t *testing.T) {
 			kills++
 		}
 		// The output is always whole committed checkpoints, and at worst the
-		// start of one more being appended.
-		if got, err := os.ReadFile(out); err == nil && !strings.HasPrefix(want, string(got)) {
-			t.Fatalf("after a kill the output (%d bytes) is not a prefix of the rows", len(got))
+		// start of one more being appended, never beyond the checkpoint last
+		// recorded.
+		var rec checkpointRecord
+		if b, err := os.ReadFile(filepath.Join(dir, "checkpoint.json")); err == nil {
+			check(t, json.Unmarshal(b, &rec))
+		}
+		if got, err := os.ReadFile(out); err == nil && !strings.HasPrefix(jsonRows(0, rec.Rows), string(got)) {
+			t.Fatalf("after a kill the output (%d bytes) is not a prefix of the %d rows of checkpoint %d", len(got), rec.Rows, rec.ID)
 		}
 	}
 	run(-1)
