@@ -114,7 +114,8 @@ func (ck *jobCheckpoints) position() checkpoint.Position {
 	maps.Copy(p.After, ck.start)
 	maps.Copy(p.After, ck.after)
 	for s := range ck.done {
-		delete(p.After, s)
+		// The position stays: a bounded source also reports open shards done
+		// at their bound, which a later run reads on from there.
 		p.Done = append(p.Done, s)
 	}
 	slices.Sort(p.Done)

@@ -51,6 +51,7 @@ type Coordinator struct {
 	// checkpoints still hold their positions and state.
 	finished map[string]*jobAck
 	last     checkpoint.Manifest // the newest complete checkpoint written
+	writes   sync.WaitGroup
 }
 
 // jobLink is how the coordinator reaches a job.
@@ -203,7 +204,7 @@ func (c *Coordinator) ack(a *jobAck) {
 		}
 	}
 	c.mu.Unlock()
-	go c.write(f, parts)
+	c.writes.Go(func() { c.write(f, parts) })
 }
 
 func (c *Coordinator) allAcked(f *inflight) bool {
@@ -250,8 +251,11 @@ func (c *Coordinator) jobEnded(name string, last *jobAck, clean bool) {
 		}
 	}
 	c.mu.Unlock()
-	go c.write(f, parts)
+	c.writes.Go(func() { c.write(f, parts) })
 }
+
+// Wait returns once every checkpoint being written is written (or failed).
+func (c *Coordinator) Wait() { c.writes.Wait() }
 
 // write stores the files and the manifest of a checkpoint every job has
 // acknowledged, then tells the jobs to commit their sinks.

@@ -54,7 +54,7 @@ func (w *windowAggregator) snapshot() []byte {
 		starts = append(starts, start)
 	}
 	slices.Sort(starts)
-	e.Int(len(starts))
+	e.Uvarint(uint64(len(starts)))
 	for _, start := range starts {
 		t := w.tables[start]
 		e.Varint(t.start)
@@ -174,18 +174,18 @@ func (d *dynAggregator) snapshot() []byte {
 		keys = append(keys, list...)
 	}
 	slices.SortFunc(keys, func(a, b *dynKey) int { return int(a.kid - b.kid) })
-	e.Int(len(keys))
+	e.Uvarint(uint64(len(keys)))
 	for _, k := range keys {
 		e.Int(int(k.kid))
 		e.Varint(int64(k.hash))
 		e.Bool(k.inEarly)
-		e.Int(len(k.wins))
+		e.Uvarint(uint64(len(k.wins)))
 		for _, w := range k.wins {
 			e.Varint(w.start)
 			e.Varint(w.end)
 			e.Int(int(w.gid))
 			e.Bool(w.dirty)
-			e.Int(len(w.prior))
+			e.Uvarint(uint64(len(w.prior)))
 			for _, p := range w.prior {
 				e.Varint(p.start)
 				e.Varint(p.end)
