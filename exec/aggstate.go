@@ -342,9 +342,15 @@ func (s *sumDecimalState) build(mem memory.Allocator) (arrow.Array, []string) {
 			b.AppendNull()
 			errs = append(errs, fmt.Sprintf("%s: DECIMAL overflow", map[bool]string{true: "AVG", false: "SUM"}[s.avg]))
 		case s.avg:
-			// Exact quotient at the result scale, rounded half away from zero.
-			q := divRound(s.sum[g], s.argScale, n, s.res.Scale)
-			b.Append(q)
+			// Exact quotient at the result scale, rounded half away from zero;
+			// at a larger scale than the sum's it may not fit 38 digits.
+			q := divRoundBig(s.sum[g], s.argScale, n, s.res.Scale)
+			if q.CmpAbs(maxDecimal) > 0 {
+				b.AppendNull()
+				errs = append(errs, "AVG: DECIMAL overflow")
+				continue
+			}
+			b.Append(decimal128.FromBigInt(q))
 		default:
 			v, err := s.sum[g].Rescale(s.argScale, s.res.Scale)
 			if err != nil {
@@ -358,8 +364,18 @@ func (s *sumDecimalState) build(mem memory.Allocator) (arrow.Array, []string) {
 	return b.NewArray(), errs
 }
 
-// divRound returns sum/n at scale resScale, where sum has scale sumScale, rounding half away from zero.
+// divRound returns sum/n at scale resScale, where sum has scale sumScale,
+// rounding half away from zero. It panics if the quotient does not fit 128
+// bits (see divRoundBig).
 func divRound(sum decimal128.Num, sumScale int32, n int64, resScale int32) decimal128.Num {
+	return decimal128.FromBigInt(divRoundBig(sum, sumScale, n, resScale))
+}
+
+// maxDecimal is the largest unscaled DECIMAL(38, s) value, 10^38 - 1.
+var maxDecimal = new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(types.MaxDecimalPrecision), nil), big.NewInt(1))
+
+// divRoundBig is divRound's quotient, of any size.
+func divRoundBig(sum decimal128.Num, sumScale int32, n int64, resScale int32) *big.Int {
 	num := sum.BigInt()
 	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(resScale-sumScale+1)), nil))
 	q := new(big.Int).Quo(num, big.NewInt(n)) // one extra digit for rounding
@@ -372,7 +388,7 @@ func divRound(sum decimal128.Num, sumScale int32, n int64, resScale int32) decim
 			q.Add(q, big.NewInt(1))
 		}
 	}
-	return decimal128.FromBigInt(q)
+	return q
 }
 
 // minMaxIntState is MIN/MAX over int64-backed types (BIGINT, TIMESTAMP).

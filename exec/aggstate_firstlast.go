@@ -18,6 +18,7 @@ import (
 // tie rule exact when session windows merge groups) and whether one was seen.
 type firstLastState[T any] struct {
 	last bool
+	t    types.Type // of the argument (checkpoints check it)
 	col  valueColumn[T]
 	v    []T
 	at   []int64
@@ -35,23 +36,23 @@ type firstLastState[T any] struct {
 func newFirstLastState(t types.Type, last bool) (func() aggState, error) {
 	switch t.Kind {
 	case types.BigInt:
-		return firstLastMaker(int64Column(), last), nil
+		return firstLastMaker(t, int64Column(), last), nil
 	case types.Timestamp:
-		return firstLastMaker(timestampColumn(), last), nil
+		return firstLastMaker(t, timestampColumn(), last), nil
 	case types.Double:
-		return firstLastMaker(float64Column(), last), nil
+		return firstLastMaker(t, float64Column(), last), nil
 	case types.Decimal:
-		return firstLastMaker(decimalColumn(t), last), nil
+		return firstLastMaker(t, decimalColumn(t), last), nil
 	case types.Varchar, types.JSON:
-		return firstLastMaker(stringColumn(), last), nil
+		return firstLastMaker(t, stringColumn(), last), nil
 	case types.Boolean:
-		return firstLastMaker(boolColumn(), last), nil
+		return firstLastMaker(t, boolColumn(), last), nil
 	}
 	return nil, fmt.Errorf("FIRST_VALUE and LAST_VALUE over %s are not supported", t)
 }
 
-func firstLastMaker[T any](col valueColumn[T], last bool) func() aggState {
-	return func() aggState { return &firstLastState[T]{last: last, col: col} }
+func firstLastMaker[T any](t types.Type, col valueColumn[T], last bool) func() aggState {
+	return func() aggState { return &firstLastState[T]{last: last, t: t, col: col} }
 }
 
 func (s *firstLastState[T]) addGroup() {

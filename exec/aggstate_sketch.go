@@ -102,12 +102,14 @@ type percentileState struct {
 	// exact[g] holds group g's finite values until it has more than
 	// percentileExact of them; then digests[g] holds them instead.
 	exact [][]float64
-	// *tdigest.TDigest serializes with AsBytes and tdigest.FromBytes (means
-	// as float32 deltas: a restored digest is close, not bit-identical).
+	// A checkpoint saves a digest's centroids exactly (means as float64, not
+	// the library's AsBytes, which rounds them to float32 deltas) and
+	// rebuilds it centroid by centroid: see percentileState.load.
 	digests []*tdigest.TDigest
 	// Non-finite values of each group.
 	negInf, posInf, nan []int64
-	// rng drives the digests' merge choices; a fixed seed makes a run repeatable.
+	// rng drives the digests' merge choices; a fixed seed makes a run
+	// repeatable, and a checkpoint saves its state.
 	rng *digestRNG
 }
 
@@ -275,12 +277,19 @@ func lerp(a, b, frac float64) float64 {
 
 // digestRNG is the random source of a window's t-digests (tdigest.RNG),
 // shared by its groups: one small PCG instead of a math/rand source per digest.
-type digestRNG struct{ r *rand.Rand }
+// The PCG is kept so that a checkpoint can save and restore its state
+// (rand.Rand holds no state of its own).
+type digestRNG struct {
+	pcg *rand.PCG
+	r   *rand.Rand
+}
 
-func newDigestRNG() *digestRNG { return &digestRNG{r: rand.New(rand.NewPCG(0x7d1e, 0x5eed))} }
+func newDigestRNG() *digestRNG { return digestRNGOf(rand.NewPCG(0x7d1e, 0x5eed)) }
+
+func digestRNGOf(pcg *rand.PCG) *digestRNG { return &digestRNG{pcg: pcg, r: rand.New(pcg)} }
 
 func (d *digestRNG) Float32() float32 { return d.r.Float32() }
 func (d *digestRNG) Intn(n int) int   { return d.r.IntN(n) }
 func (d *digestRNG) Clone() tdigest.RNG {
-	return &digestRNG{r: rand.New(rand.NewPCG(d.r.Uint64(), d.r.Uint64()))}
+	return digestRNGOf(rand.NewPCG(d.r.Uint64(), d.r.Uint64()))
 }
