@@ -44,9 +44,8 @@ type jobCheckpoints struct {
 	after map[string]string
 	done  map[string]bool
 	// barrier id -> what the scan stage recorded at it, for the output stage.
-	mu      sync.Mutex
-	atScan  map[int64]scanAtBarrier
-	firstAt map[int64]time.Time // when the output stage saw a barrier's first worker
+	mu     sync.Mutex
+	atScan map[int64]scanAtBarrier
 
 	// Output stage: prepared sink states by checkpoint, and the last ack.
 	prepared  map[int64][]byte
@@ -56,6 +55,8 @@ type jobCheckpoints struct {
 
 	// restore is the job's part of the checkpoint resumed from, or nil.
 	restore *checkpoint.Checkpoint
+	// fingerprint is the job's plan's (Job.fingerprint), set by NewJob.
+	fingerprint string
 }
 
 type scanAtBarrier struct {
@@ -69,7 +70,7 @@ func newJobCheckpoints(cfg *Checkpointing) (*jobCheckpoints, error) {
 		return nil, err
 	}
 	ck := &jobCheckpoints{c: cfg.Coordinator, name: cfg.Name, link: link, after: map[string]string{}, done: map[string]bool{},
-		atScan: map[int64]scanAtBarrier{}, firstAt: map[int64]time.Time{}, prepared: map[int64][]byte{}}
+		atScan: map[int64]scanAtBarrier{}, prepared: map[int64][]byte{}}
 	if r, ok := cfg.Coordinator.restored(cfg.Name); ok {
 		ck.restore = r
 		pos := r.Sources[cfg.Name]
@@ -92,7 +93,7 @@ func (ck *jobCheckpoints) restored(part string) ([]byte, bool, error) {
 	}
 	b, ok := ck.restore.File(ck.fileName(part))
 	if !ok {
-		return nil, false, fmt.Errorf("checkpoint %d has no state %s for query %s: the application changed; start it with --allow-state-reset to drop its state",
+		return nil, false, fmt.Errorf("checkpoint %d has no state %s for query %s: the application changed since; its state cannot be restored",
 			ck.restore.ID, part, ck.name)
 	}
 	return b, true, nil
@@ -166,7 +167,7 @@ func (j *Job) barrierReached(ctx context.Context, id int64, workerStates [][]byt
 	delete(ck.atScan, id)
 	ck.mu.Unlock()
 	a := &jobAck{job: ck.name, id: id, files: map[string][]byte{}, position: at.position, alignment: time.Since(first)}
-	op := checkpoint.Operator{Name: ck.name, Fingerprint: j.fingerprint()}
+	op := checkpoint.Operator{Name: ck.name, Fingerprint: ck.fingerprint}
 	add := func(part string, b []byte) {
 		name := ck.fileName(part)
 		a.files[name] = b
@@ -213,6 +214,32 @@ func (j *Job) commit(ctx context.Context, id int64) error {
 	return nil
 }
 
+// commitCompleted commits the checkpoints completed so far; with waitFinal
+// it first waits until the last checkpoint of a bounded run is complete.
+func (j *Job) commitCompleted(ctx context.Context, waitFinal bool) error {
+	ck := j.ck
+	for waitFinal && ck.committed < ck.final {
+		select {
+		case id := <-ck.link.commits:
+			if err := j.commit(ctx, id); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	for {
+		select {
+		case id := <-ck.link.commits:
+			if err := j.commit(ctx, id); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
 // recoverSink prepares a committing sink for the run: it finishes or discards
 // what an earlier run left.
 func (j *Job) recoverSink(ctx context.Context) error {
@@ -249,19 +276,20 @@ func (j *Job) fingerprint() string {
 
 // checkFingerprint refuses a checkpoint of a different plan.
 func (ck *jobCheckpoints) checkFingerprint(j *Job) error {
+	ck.fingerprint = j.fingerprint()
 	if ck.restore == nil {
 		return nil
 	}
 	for _, op := range ck.restore.Operators {
-		if op.Name == ck.name && op.Fingerprint != j.fingerprint() {
-			return fmt.Errorf("checkpoint %d: the state of query %s was kept by a different plan (%s; now %s): start with --allow-state-reset to drop it",
-				ck.restore.ID, ck.name, op.Fingerprint, j.fingerprint())
+		if op.Name == ck.name && op.Fingerprint != ck.fingerprint {
+			return fmt.Errorf("checkpoint %d: the state of query %s was kept by a different plan (%s; now %s), so it cannot be restored",
+				ck.restore.ID, ck.name, op.Fingerprint, ck.fingerprint)
 		}
 	}
 	return nil
 }
 
-// snapshotWatermarks encodes the scan stage's watermark state.
+// snapshot encodes the scan stage's watermark state.
 func (w *watermarker) snapshot() []byte {
 	var e snapshot.Encoder
 	e.Uvarint(1)
@@ -355,25 +383,5 @@ func (j *Job) projectionCheckpoint(ctx context.Context, end bool) error {
 			return err
 		}
 	}
-	for {
-		select {
-		case c := <-ck.link.commits:
-			if err := j.commit(ctx, c); err != nil {
-				return err
-			}
-			continue
-		default:
-		}
-		if !end || ck.committed >= ck.final {
-			return nil
-		}
-		select {
-		case c := <-ck.link.commits:
-			if err := j.commit(ctx, c); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
+	return j.commitCompleted(ctx, end)
 }

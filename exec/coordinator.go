@@ -50,7 +50,6 @@ type Coordinator struct {
 	// finished keeps the last acknowledgement of jobs that ended, so later
 	// checkpoints still hold their positions and state.
 	finished map[string]*jobAck
-	last     checkpoint.Manifest // the newest complete checkpoint written
 	writes   sync.WaitGroup
 }
 
@@ -192,8 +191,14 @@ func (c *Coordinator) ack(a *jobAck) {
 		return
 	}
 	f.acks[a.job] = a
-	if !c.allAcked(f) {
-		c.mu.Unlock()
+	c.writeIfWhole(f)
+	c.mu.Unlock()
+}
+
+// writeIfWhole starts writing checkpoint f once every running job has
+// acknowledged it, with the last parts of the jobs that ended. c.mu is held.
+func (c *Coordinator) writeIfWhole(f *inflight) {
+	if f == nil || len(f.acks) == 0 || !c.allAcked(f) {
 		return
 	}
 	c.inflight = nil
@@ -203,7 +208,6 @@ func (c *Coordinator) ack(a *jobAck) {
 			parts = append(parts, fa)
 		}
 	}
-	c.mu.Unlock()
 	c.writes.Go(func() { c.write(f, parts) })
 }
 
@@ -239,19 +243,8 @@ func (c *Coordinator) jobEnded(name string, last *jobAck, clean bool) {
 		return
 	}
 	c.finished[name] = last
-	if f == nil || !c.allAcked(f) || len(f.acks) == 0 {
-		c.mu.Unlock()
-		return
-	}
-	c.inflight = nil
-	parts := slices.Collect(maps.Values(f.acks))
-	for n, fa := range c.finished {
-		if f.acks[n] == nil {
-			parts = append(parts, fa)
-		}
-	}
+	c.writeIfWhole(f)
 	c.mu.Unlock()
-	c.writes.Go(func() { c.write(f, parts) })
 }
 
 // Wait returns once every checkpoint being written is written (or failed).
@@ -294,7 +287,6 @@ func (c *Coordinator) write(f *inflight, parts []*jobAck) {
 	}
 	c.log.Info("checkpoint", "app", c.cfg.App, "id", f.id, "duration", m.Metrics.Duration, "alignment", m.Metrics.Alignment, "bytes", m.Metrics.Bytes)
 	c.mu.Lock()
-	c.last = m
 	for _, l := range c.jobs {
 		select {
 		case l.commits <- f.id:
@@ -306,11 +298,4 @@ func (c *Coordinator) write(f *inflight, parts []*jobAck) {
 	if err := checkpoint.Retain(ctx, c.cfg.Store, c.cfg.App, c.cfg.Keep); err != nil {
 		c.log.Warn("remove old checkpoints", "app", c.cfg.App, "err", err)
 	}
-}
-
-// Last is the newest checkpoint this coordinator wrote.
-func (c *Coordinator) Last() checkpoint.Manifest {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.last
 }

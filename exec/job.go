@@ -909,16 +909,7 @@ func finishEpochs[M any, P comparable](ctx context.Context, j *Job, pending map[
 		return nil
 	}
 	if failed == nil && j.ck != nil && j.ck.final != 0 {
-		for j.ck.committed < j.ck.final {
-			select {
-			case id := <-j.ck.link.commits:
-				if err := j.commit(ctx, id); err != nil {
-					return err
-				}
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-		}
+		return j.commitCompleted(ctx, true)
 	}
 	return failed
 }
@@ -993,28 +984,15 @@ func (j *Job) emitChanges(ctx context.Context, merged arrow.RecordBatch, withdra
 		}
 		j.rowErrors(ctx, SourceBatch{}, merged, "HAVING", rerrs)
 		mask := arr.(*array.Boolean)
-		var idx []int32
 		for i := range n {
-			if kept[i] = mask.IsValid(i) && mask.Value(i); kept[i] {
-				idx = append(idx, int32(i))
-			}
+			kept[i] = mask.IsValid(i) && mask.Value(i)
 		}
+		rows, err = eval.FilterBy(merged, mask, j.mem)
 		arr.Release()
-		if len(idx) < n {
-			cols := make([]arrow.Array, merged.NumCols())
-			for c := range cols {
-				taken, err := eval.Take(merged.Column(c), idx, j.mem)
-				if err != nil {
-					return false, fmt.Errorf("HAVING: %w", err)
-				}
-				cols[c] = taken
-			}
-			rows = array.NewRecordBatch(merged.Schema(), cols, int64(len(idx)))
-			for _, c := range cols {
-				c.Release()
-			}
-			defer rows.Release()
+		if err != nil {
+			return false, fmt.Errorf("HAVING: %w", err)
 		}
+		defer rows.Release()
 	} else {
 		for i := range kept {
 			kept[i] = true

@@ -172,6 +172,21 @@ func applyChanges(t *testing.T, rows [][]string) ([][]string, int) {
 	return out, retracted
 }
 
+// byKeyAndStart indexes rows (k, window_start, ...) by key and window start,
+// each of which must appear once.
+func byKeyAndStart(t *testing.T, rows [][]string) map[string][]string {
+	t.Helper()
+	final := map[string][]string{}
+	for _, r := range rows {
+		k := fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))
+		if final[k] != nil {
+			t.Fatalf("window %s twice after the changes", k)
+		}
+		final[k] = r
+	}
+	return final
+}
+
 // updating appends the _op column an updating query's plan carries.
 func updating(p *planner.Physical) *planner.Physical {
 	p.Output = append(p.Output, types.Column{Name: planner.OpColumn, Type: types.VarcharType})
@@ -689,14 +704,7 @@ func TestAllowedLatenessUpdatesWindows(t *testing.T) {
 		t.Fatalf("late rows: job %d, oracle %d", st.LateRows, wantLate)
 	}
 	rows, retracted := applyChanges(t, sink.rows)
-	final := map[string][]string{}
-	for _, r := range rows {
-		k := fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))
-		if final[k] != nil {
-			t.Fatalf("window %s twice after the changes", k)
-		}
-		final[k] = r
-	}
+	final := byKeyAndStart(t, rows)
 	if retracted == 0 {
 		t.Fatalf("no window was updated: %d changes for %d windows", len(sink.rows), len(final))
 	}
@@ -732,14 +740,7 @@ func TestEmitEveryEarlyResults(t *testing.T) {
 	p.Agg.EmitEvery = time.Second
 	sink, _, _ := runJob(t, updating(p), src)
 	rows, _ := applyChanges(t, sink.rows)
-	final := map[string][]string{}
-	for _, r := range rows {
-		k := fmt.Sprintf("%s|%d", r[0], parseTS(t, r[1]))
-		if final[k] != nil {
-			t.Fatalf("window %s twice after the changes", k)
-		}
-		final[k] = r
-	}
+	final := byKeyAndStart(t, rows)
 	if len(sink.rows) < 2*len(final) {
 		t.Fatalf("%d rows for %d windows: windows of 10s with emit_every 1s should emit early rows", len(sink.rows), len(final))
 	}

@@ -1,7 +1,6 @@
 package file
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,14 +8,14 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eddy-streams/eddy/connectors/internal/killtest"
 )
 
 var ctx = context.Background()
@@ -492,38 +491,11 @@ func TestFileSinkKill(t *testing.T) {
 	out := filepath.Join(dir, "out", "out.jsonl")
 	run := func(kill time.Duration) (killed bool) {
 		t.Helper()
-		cmd := osexec.Command(os.Args[0], "-test.run=^TestFileSinkKillChild$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), killDirEnv+"="+dir, killRowsEnv+"="+strconv.Itoa(total))
-		var log strings.Builder
-		cmd.Stderr = &log
-		stdout := must(cmd.StdoutPipe())
-		check(t, cmd.Start())
-		lines := bufio.NewScanner(stdout)
-		recovered := ""
-		for lines.Scan() {
-			log.WriteString(lines.Text() + "\n")
-			if strings.HasPrefix(lines.Text(), "RECOVERED") {
-				recovered = strings.ToLower(lines.Text())
-				break
-			}
-		}
-		if kill >= 0 {
-			time.Sleep(kill)
-			check(t, cmd.Process.Signal(syscall.SIGKILL))
-		}
-		for lines.Scan() {
-			log.WriteString(lines.Text() + "\n")
-		}
-		err := cmd.Wait()
-		var ee *osexec.ExitError
-		if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+		killed, recovered := killtest.Run(t, "TestFileSinkKillChild", []string{killDirEnv + "=" + dir, killRowsEnv + "=" + strconv.Itoa(total)}, kill)
+		if killed {
 			t.Logf("%s; killed %v later", recovered, kill)
-			return true
 		}
-		if err != nil || !strings.Contains(log.String(), "--- PASS: TestFileSinkKillChild") {
-			t.Fatalf("child: %v\n%s", err, log.String())
-		}
-		return false
+		return killed
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	kills := 0

@@ -1,7 +1,6 @@
 package kinesis
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,12 +8,10 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/eddy-streams/eddy/connectors/internal/killtest"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 	"github.com/eddy-streams/eddy/sql/types"
 )
@@ -621,38 +619,11 @@ func TestEmbeddedSinkKill(t *testing.T) {
 	}
 	run := func(kill time.Duration) (killed bool) {
 		t.Helper()
-		cmd := osexec.Command(os.Args[0], "-test.run=^TestEmbeddedSinkKillChild$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), killDirEnv+"="+dir, killRowsEnv+"="+strconv.Itoa(total))
-		var log strings.Builder
-		cmd.Stderr = &log
-		stdout := mustOK(cmd.StdoutPipe())
-		ok(t, cmd.Start())
-		lines := bufio.NewScanner(stdout)
-		recovered := ""
-		for lines.Scan() {
-			log.WriteString(lines.Text() + "\n")
-			if strings.HasPrefix(lines.Text(), "RECOVERED") {
-				recovered = strings.ToLower(lines.Text())
-				break
-			}
-		}
-		if kill >= 0 {
-			time.Sleep(kill)
-			ok(t, cmd.Process.Signal(syscall.SIGKILL))
-		}
-		for lines.Scan() {
-			log.WriteString(lines.Text() + "\n")
-		}
-		err := cmd.Wait()
-		var ee *osexec.ExitError
-		if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+		killed, recovered := killtest.Run(t, "TestEmbeddedSinkKillChild", []string{killDirEnv + "=" + dir, killRowsEnv + "=" + strconv.Itoa(total)}, kill)
+		if killed {
 			t.Logf("%s; killed %v later; the stream holds %d rows", recovered, kill, len(seen()))
-			return true
 		}
-		if err != nil || !strings.Contains(log.String(), "--- PASS: TestEmbeddedSinkKillChild") {
-			t.Fatalf("child: %v\n%s", err, log.String())
-		}
-		return false
+		return killed
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	kills := 0
