@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -258,6 +260,38 @@ func (j *Job) recoverSink(ctx context.Context) error {
 	return nil
 }
 
+// fingerprintWorkers is the fingerprint field holding the worker count. Every
+// fingerprint of a job with worker state has it, before any free text (such
+// as a schema), so CheckpointedWorkers finds it as the first such field.
+const fingerprintWorkers = " workers="
+
+// CheckpointedWorkers returns the number of workers the state of query job in
+// checkpoint c was taken with, read from its operator fingerprint: worker
+// state is split by key hash over that many workers, so a restore must run
+// with the same count. ok is false when the checkpoint does not hold the job
+// or the job keeps no worker state.
+func CheckpointedWorkers(c *checkpoint.Checkpoint, job string) (int, bool) {
+	if c == nil {
+		return 0, false
+	}
+	for _, op := range c.Operators {
+		if op.Name != job {
+			continue
+		}
+		_, rest, ok := strings.Cut(op.Fingerprint, fingerprintWorkers)
+		if !ok {
+			return 0, false
+		}
+		field, _, _ := strings.Cut(rest, " ")
+		n, err := strconv.Atoi(field)
+		if err != nil || n < 1 {
+			return 0, false
+		}
+		return n, true
+	}
+	return 0, false
+}
+
 // fingerprint says what the job's state means: a checkpoint of a query whose
 // plan differs in what it keeps cannot be restored into it.
 func (j *Job) fingerprint() string {
@@ -266,7 +300,7 @@ func (j *Job) fingerprint() string {
 		return "stateless"
 	}
 	a := p.Agg
-	s := fmt.Sprintf("agg window=%v keys=%d workers=%d schema=%v lateness=%v emit=%v", a.Window, len(a.KeyExprs), a.Workers, a.AggSchema,
+	s := fmt.Sprintf("agg window=%v keys=%d"+fingerprintWorkers+"%d schema=%v lateness=%v emit=%v", a.Window, len(a.KeyExprs), max(1, a.Workers), a.AggSchema,
 		a.AllowedLateness, a.EmitEvery)
 	for _, g := range a.Aggs {
 		s += fmt.Sprintf(" %s(%v,%v,%v)", g.Fn, g.Distinct, g.Param, g.T)

@@ -250,3 +250,25 @@ func TestCheckpointRestoreIsExact(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckpointedWorkers(t *testing.T) {
+	j, err := NewJob(aggPlan(time.Second, 0, 3), nil, nil, nil, JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &checkpoint.Checkpoint{Manifest: checkpoint.Manifest{Operators: []checkpoint.Operator{
+		{Name: "q0", Fingerprint: j.fingerprint()},
+		{Name: "q1", Fingerprint: "stateless"},
+	}}}
+	if n, ok := CheckpointedWorkers(c, "q0"); !ok || n != 3 {
+		t.Errorf("q0: %d, %v; want 3 workers", n, ok)
+	}
+	for _, name := range []string{"q1", "q2"} {
+		if n, ok := CheckpointedWorkers(c, name); ok {
+			t.Errorf("%s: %d workers, want none", name, n)
+		}
+	}
+	if _, ok := CheckpointedWorkers(nil, "q0"); ok {
+		t.Error("nil checkpoint has workers")
+	}
+}
