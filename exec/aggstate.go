@@ -364,17 +364,11 @@ func (s *sumDecimalState) build(mem memory.Allocator) (arrow.Array, []string) {
 	return b.NewArray(), errs
 }
 
-// divRound returns sum/n at scale resScale, where sum has scale sumScale,
-// rounding half away from zero. It panics if the quotient does not fit 128
-// bits (see divRoundBig).
-func divRound(sum decimal128.Num, sumScale int32, n int64, resScale int32) decimal128.Num {
-	return decimal128.FromBigInt(divRoundBig(sum, sumScale, n, resScale))
-}
-
 // maxDecimal is the largest unscaled DECIMAL(38, s) value, 10^38 - 1.
 var maxDecimal = new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(types.MaxDecimalPrecision), nil), big.NewInt(1))
 
-// divRoundBig is divRound's quotient, of any size.
+// divRoundBig returns sum/n at scale resScale, where sum has scale sumScale,
+// rounding half away from zero, of any size: callers check it fits.
 func divRoundBig(sum decimal128.Num, sumScale int32, n int64, resScale int32) *big.Int {
 	num := sum.BigInt()
 	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(resScale-sumScale+1)), nil))

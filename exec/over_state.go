@@ -497,7 +497,13 @@ func (v sumDec) lower(avg bool, scale int32, res types.Type) (cell, string) {
 	case res.Kind == types.Double:
 		return floatCell(v.s.ToFloat64(scale) / float64(v.n)), ""
 	case avg:
-		return decCell(divRound(v.s, scale, v.n, res.Scale)), ""
+		// At the result's larger scale a 38-digit sum's quotient may not fit
+		// 38 digits (or even 128 bits): an overflow, as windowed AVG reports.
+		q := divRoundBig(v.s, scale, v.n, res.Scale)
+		if q.CmpAbs(maxDecimal) > 0 {
+			return cell{}, what + ": DECIMAL overflow"
+		}
+		return decCell(decimal128.FromBigInt(q)), ""
 	}
 	r, err := v.s.Rescale(scale, res.Scale)
 	if err != nil {

@@ -734,6 +734,34 @@ func TestOverSumOverflow(t *testing.T) {
 	}
 }
 
+// AVG of a wide DECIMAL(38,0) is computed at scale 6: a quotient beyond 38
+// digits (here beyond 128 bits) is an overflow, NULL with an error record,
+// as in windowed AVG, not a panic; a frame that fits again is exact.
+func TestOverAvgWideDecimal(t *testing.T) {
+	var evs []overEvent
+	for i, v := range []int64{0, 1, -500, 7} {
+		evs = append(evs, overEvent{split: "s0", id: int64(i), k: "a", v: v, ts: 1_767_225_600_000 + int64(i)})
+	}
+	p := overPlan(t, 0, `SELECT id, AVG(CASE WHEN id < 2 THEN CAST(v AS DECIMAL(38,0)) + CAST('99999999999999999999999999999999999000' AS DECIMAL(38,0))
+  ELSE CAST(v AS DECIMAL(38,0)) END) OVER (PARTITION BY k ROWS 1 PRECEDING) FROM s;`, 1)
+	if typ := p.Over.OverSchema[1].Type.String(); typ != "DECIMAL(38,6)" {
+		t.Fatalf("AVG type %s", typ)
+	}
+	sink, errs, st := overRun(t, p, evs, rand.New(rand.NewPCG(1, 1)), 1)
+	var got []string
+	for _, r := range sink.rows {
+		got = append(got, strings.Join(r, " "))
+	}
+	// Row 2's frame holds row 1 (~1e38) and -500; row 3's -500 and 7.
+	want := "0 (null)\n1 (null)\n2 (null)\n3 -246.5"
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+	if st.EvalErrors != 3 || len(errs.errs) != 3 || !strings.Contains(errs.errs[0].Reason, "AVG: DECIMAL overflow") {
+		t.Fatalf("want 3 AVG overflows on the error stream, got %d: %+v", st.EvalErrors, errs.errs)
+	}
+}
+
 // Under ROWTIME (zero delay) a one-shard stream's rows are emitted as they
 // arrive, without waiting for the end of the input; under event time the rows
 // within the watermark delay of the newest wait.
