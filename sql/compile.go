@@ -116,8 +116,10 @@ func compileStmt(src *source, raw rawStmt, cat *Catalog) Statement {
 		return c.describe()
 	case w == "SELECT" || w == "INSERT" || w == "WITH" || c.toks[0].is("("):
 		return c.query()
+	case w == "SET":
+		return c.set()
 	default:
-		c.errorTok(c.toks[0], "unknown statement: eddy has CREATE STREAM, CREATE SINK, SELECT, INSERT INTO ... SELECT, SHOW STREAMS and DESCRIBE")
+		c.errorTok(c.toks[0], "unknown statement: eddy has CREATE STREAM, CREATE SINK, SELECT, INSERT INTO ... SELECT, SET, SHOW STREAMS and DESCRIBE")
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func (c *stmtCtx) query() Statement {
 	case *ast.SetOprStmt:
 		c.errorAt(0, "UNION, INTERSECT and EXCEPT are not supported yet: write one query per INSERT INTO the same sink")
 	default:
-		c.errorAt(0, "unknown statement: eddy has CREATE STREAM, CREATE SINK, SELECT, INSERT INTO ... SELECT, SHOW STREAMS and DESCRIBE")
+		c.errorAt(0, "unknown statement: eddy has CREATE STREAM, CREATE SINK, SELECT, INSERT INTO ... SELECT, SET, SHOW STREAMS and DESCRIBE")
 	}
 	return nil
 }

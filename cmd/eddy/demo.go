@@ -69,15 +69,11 @@ func (a *invocation) demo(ctx context.Context, st *streamstore.Store, applicatio
 	if err := st.CreateStream("trades", 4); err != nil && !errors.Is(err, streamstore.ErrInUse) {
 		return err
 	}
-	running, err := application.Prepare(a.appEnv(st, "table"), app.RunOptions{IdleTimeout: 2 * time.Second})
+	prepared, err := application.Prepare(ctx, a.appEnv(st, "table"), app.RunOptions{IdleTimeout: 2 * time.Second})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, r := range running {
-			r.Close()
-		}
-	}()
+	defer prepared.Close()
 	fmt.Fprintf(a.stderr, "eddy demo: %d trades/s into stream 'trades' for %s; windows print as they close (every 10s, after a 2s watermark delay)\n",
 		f.rate, f.duration)
 	ctx, cancel := context.WithTimeout(ctx, f.duration)
@@ -86,7 +82,7 @@ func (a *invocation) demo(ctx context.Context, st *streamstore.Store, applicatio
 	var genErr error
 	put := 0
 	wg.Go(func() { put, genErr = generateTrades(ctx, st, f.rate) })
-	sum, runErr := app.RunAll(ctx, running)
+	sum, runErr := prepared.Run(ctx)
 	cancel()
 	wg.Wait()
 	if genErr != nil && !errors.Is(genErr, context.Canceled) && !errors.Is(genErr, context.DeadlineExceeded) {

@@ -172,6 +172,8 @@ func (a *invocation) replStatement(ctx context.Context, st *streamstore.Store, c
 			a.describe(cat, x.Name)
 		case *sql.Select, *sql.Insert:
 			a.replQuery(ctx, st, cat, s, format)
+		case *sql.Set:
+			fmt.Fprintf(a.stdout, "SET %s: settings apply to applications run with eddy run; the REPL keeps no checkpoints\n", x.Key)
 		}
 	}
 }
@@ -220,19 +222,15 @@ func (a *invocation) describe(cat *sql.Catalog, name string) {
 // or the user presses Ctrl-C, which stops the query and not the REPL.
 func (a *invocation) replQuery(ctx context.Context, st *streamstore.Store, cat *sql.Catalog, s sql.Statement, format string) {
 	application := &app.Application{Name: "repl", Statements: []sql.Statement{s}, Catalog: cat}
-	running, err := application.Prepare(a.appEnv(st, format), app.RunOptions{})
+	prepared, err := application.Prepare(ctx, a.appEnv(st, format), app.RunOptions{})
 	if err != nil {
 		fmt.Fprintln(a.stdout, "error:", err)
 		return
 	}
-	defer func() {
-		for _, r := range running {
-			r.Close()
-		}
-	}()
+	defer prepared.Close()
 	qctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	sum, err := app.RunAll(qctx, running)
+	sum, err := prepared.Run(qctx)
 	if err != nil {
 		fmt.Fprintln(a.stdout, "error:", err)
 	}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +18,14 @@ type runFlags struct {
 	workers int
 	idle    time.Duration
 	explain bool
+
+	checkpoints     string
+	interval        time.Duration
+	keep            int
+	from            string
+	allowStateReset bool
+	noCheckpoints   bool
+	savepointWait   time.Duration
 }
 
 func (a *invocation) runCommand() *cobra.Command {
@@ -45,9 +50,6 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 			if err != nil {
 				return fmt.Errorf("read application: %w", err)
 			}
-			if f.name == "" {
-				f.name = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
-			}
 			if f.format != "table" && f.format != "json" {
 				return fmt.Errorf("--format %q: use table or json", f.format)
 			}
@@ -55,34 +57,26 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 			if err != nil {
 				return err
 			}
+			opts := app.RunOptions{Bounded: f.bounded, Workers: f.workers, IdleTimeout: f.idle}
+			if opts.Checkpoints, err = a.runCheckpoints(cmd, application, f); err != nil {
+				return err
+			}
 			return a.withStore(func(st *streamstore.Store) error {
 				env := a.appEnv(st, f.format)
-				opts := app.RunOptions{Bounded: f.bounded, Workers: f.workers, IdleTimeout: f.idle}
-				running, err := application.Prepare(env, opts)
+				prepared, err := application.Prepare(cmd.Context(), env, opts)
 				if err != nil {
 					return err
 				}
-				closed := false
-				closeAll := func() error {
-					var errs []error
-					if !closed {
-						for _, r := range running {
-							errs = append(errs, r.Close())
-						}
-						closed = true
-					}
-					return errors.Join(errs...)
-				}
-				defer closeAll()
+				defer prepared.Close()
 				if f.explain {
-					for _, r := range running {
+					for _, r := range prepared.Queries {
 						fmt.Fprintf(a.stderr, "%s:\n%s", r.Query.Pos, r.Plan.Explain())
 					}
 				}
 				start := time.Now()
-				sum, err := app.RunAll(cmd.Context(), running)
+				sum, err := prepared.Run(cmd.Context())
 				took := time.Since(start)
-				if cerr := closeAll(); err == nil && cerr != nil {
+				if cerr := prepared.Close(); err == nil && cerr != nil {
 					err = fmt.Errorf("close sinks: %w", cerr)
 				}
 				a.printRunSummary(application.Name, sum, took)
@@ -96,7 +90,53 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "aggregation workers per query (default: GOMAXPROCS)")
 	cmd.Flags().DurationVar(&f.idle, "idle-timeout", 5*time.Second, "an event-time shard silent this long stops holding the watermark")
 	cmd.Flags().BoolVar(&f.explain, "explain", false, "print each query's physical plan to stderr before running")
+	cmd.Flags().StringVar(&f.checkpoints, "checkpoints", "", checkpointLocationHelp)
+	cmd.Flags().DurationVar(&f.interval, "checkpoint-interval", defaultCheckpointInterval,
+		"time between checkpoints (or SET checkpoint_interval); 0 checkpoints only at the end of a bounded run and on stop")
+	cmd.Flags().IntVar(&f.keep, "checkpoints-kept", 3, "how many complete checkpoints to keep (or SET checkpoints_kept)")
+	cmd.Flags().StringVar(&f.from, "from-checkpoint", "latest", "resume from this checkpoint id, latest, or none to start afresh")
+	cmd.Flags().BoolVar(&f.allowStateReset, "allow-state-reset", false, "start afresh, with a warning, when the checkpoint's state no longer fits the application")
+	cmd.Flags().BoolVar(&f.noCheckpoints, "no-checkpoints", false, "run without checkpoints: nothing is resumed, sinks write at once (at least once)")
+	cmd.Flags().DurationVar(&f.savepointWait, "savepoint-timeout", time.Minute, "how long a stop (Ctrl-C, SIGTERM) may take to write its final checkpoint")
 	return cmd
+}
+
+// defaultCheckpointInterval is how often applications checkpoint unless told.
+const defaultCheckpointInterval = 10 * time.Second
+
+// runCheckpoints resolves the checkpoint options of eddy run: flags first,
+// then the application's SET statements, then the defaults.
+func (a *invocation) runCheckpoints(cmd *cobra.Command, application *app.Application, f runFlags) (*app.Checkpoints, error) {
+	flags := cmd.Flags()
+	if f.noCheckpoints {
+		for _, name := range []string{"checkpoints", "checkpoint-interval", "checkpoints-kept", "from-checkpoint", "allow-state-reset"} {
+			if flags.Changed(name) {
+				return nil, fmt.Errorf("--no-checkpoints and --%s contradict each other: keep one", name)
+			}
+		}
+		return nil, nil
+	}
+	ck := &app.Checkpoints{Interval: f.interval, Keep: f.keep, From: f.from, AllowStateReset: f.allowStateReset,
+		SavepointTimeout: f.savepointWait}
+	set := application.Settings
+	if !flags.Changed("checkpoint-interval") && set.CheckpointInterval != nil {
+		ck.Interval = *set.CheckpointInterval
+	}
+	if !flags.Changed("checkpoints-kept") && set.CheckpointsKept > 0 {
+		ck.Keep = set.CheckpointsKept
+	}
+	if ck.Interval < 0 {
+		return nil, fmt.Errorf("--checkpoint-interval %s: must not be negative (0 checkpoints only at the end and on stop)", ck.Interval)
+	}
+	if ck.Keep < 1 {
+		return nil, fmt.Errorf("--checkpoints-kept %d: keep at least 1", ck.Keep)
+	}
+	store, err := a.checkpointStore(cmd.Context(), f.checkpoints)
+	if err != nil {
+		return nil, err
+	}
+	ck.Store = store
+	return ck, nil
 }
 
 func (a *invocation) appEnv(st *streamstore.Store, consoleFormat string) app.Env {

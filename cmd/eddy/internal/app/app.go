@@ -20,6 +20,7 @@ import (
 	"github.com/eddy-streams/eddy/connectors/stdout"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 	"github.com/eddy-streams/eddy/exec"
+	"github.com/eddy-streams/eddy/exec/checkpoint"
 	"github.com/eddy-streams/eddy/planner"
 	"github.com/eddy-streams/eddy/sql"
 )
@@ -39,11 +40,15 @@ type RunOptions struct {
 	// Bounded reads every source to its end as of the start, closes every
 	// window, flushes the sinks and returns.
 	Bounded bool
-	// Workers is the number of aggregation workers per query (default GOMAXPROCS).
+	// Workers is the number of aggregation workers per query (default
+	// GOMAXPROCS); a query resumed from a checkpoint keeps the checkpoint's.
 	Workers int
 	// IdleTimeout is how long an event-time shard may be silent before it stops
 	// holding the watermark (default 5s).
 	IdleTimeout time.Duration
+	// Checkpoints, when set, checkpoints the application and resumes it from
+	// a checkpoint; nil runs without.
+	Checkpoints *Checkpoints
 }
 
 // Application is a compiled SQL application.
@@ -51,23 +56,38 @@ type Application struct {
 	Name       string
 	Statements []sql.Statement
 	Catalog    *sql.Catalog
+	Settings   Settings
 }
 
 // ErrorStreamName is the store stream holding an application's error stream.
 func ErrorStreamName(app string) string { return app + "-errors" }
 
 // Compile checks an application's text. name names the application (its error
-// stream is NAME-errors).
+// stream is NAME-errors, its checkpoints are kept under NAME); "" takes the
+// name from SET application_name, else from the file name.
 func Compile(name, file, text string) (*Application, error) {
-	if err := streamstore.ValidateStreamName(ErrorStreamName(name)); err != nil {
-		return nil, fmt.Errorf("application name %q: %w", name, err)
-	}
 	cat := sql.NewCatalog()
 	stmts, err := sql.Compile(file, text, cat)
 	if err != nil {
 		return nil, err
 	}
-	a := &Application{Name: name, Statements: stmts, Catalog: cat}
+	set, err := settings(stmts)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = set.Name
+	}
+	if name == "" {
+		name = DefaultName(file)
+	}
+	if err := streamstore.ValidateStreamName(ErrorStreamName(name)); err != nil {
+		return nil, fmt.Errorf("application name %q: %w", name, err)
+	}
+	if err := checkpoint.CheckAppName(name); err != nil {
+		return nil, fmt.Errorf("application name %q: %w", name, err)
+	}
+	a := &Application{Name: name, Statements: stmts, Catalog: cat, Settings: set}
 	if len(a.Queries()) == 0 {
 		return nil, fmt.Errorf("%s: the application has no query to run (INSERT INTO ... SELECT or SELECT)", file)
 	}
@@ -99,11 +119,27 @@ func (a *Application) Queries() []Query {
 // Running is a query that has been planned and wired, ready to run.
 type Running struct {
 	Query Query
-	Plan  *planner.Physical
-	Job   *exec.Job
-	src   exec.Source
-	sink  exec.Sink
+	// Name is the query's name in checkpoints (its sink's name).
+	Name string
+	Plan *planner.Physical
+	Job  *exec.Job
+	src  exec.Source
+	sink exec.Sink
 }
+
+// Prepared is an application ready to run: its queries wired and, with
+// checkpoints, the checkpoint they resume from.
+type Prepared struct {
+	Queries     []*Running
+	coord       *exec.Coordinator
+	checkpoints *Checkpoints
+	restored    *checkpoint.Checkpoint
+	log         *slog.Logger
+	closed      bool
+}
+
+// Restored is the checkpoint the application resumes from, or nil.
+func (p *Prepared) Restored() *checkpoint.Checkpoint { return p.restored }
 
 // Summary reports what each query did.
 type Summary struct {
@@ -117,24 +153,57 @@ type QuerySummary struct {
 	Stats exec.Stats
 }
 
-// Prepare plans every query and opens its connectors. Close what it returns.
-func (a *Application) Prepare(env Env, opts RunOptions) ([]*Running, error) {
-	errSink, err := a.errorSink(env)
+// Prepare plans every query and opens its connectors; with checkpoints it
+// finds the checkpoint to resume from. Close what it returns.
+func (a *Application) Prepare(ctx context.Context, env Env, opts RunOptions) (*Prepared, error) {
+	p, err := a.prepareAll(ctx, env, opts)
+	if err != nil && p != nil && p.restored != nil && opts.Checkpoints.AllowStateReset {
+		env.Logger.Warn("the application's state does not fit it any more: starting fresh (--allow-state-reset)",
+			"checkpoint", p.restored.ID, "err", err)
+		reset := *opts.Checkpoints
+		reset.From = "none"
+		opts.Checkpoints = &reset
+		p, err = a.prepareAll(ctx, env, opts)
+	} else if err != nil && p != nil && p.restored != nil {
+		err = fmt.Errorf("resume %s from checkpoint %d: %w\nif the application changed on purpose, --allow-state-reset starts it afresh (dropping that state), or --from-checkpoint picks another checkpoint",
+			a.Name, p.restored.ID, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var out []*Running
-	for _, q := range a.Queries() {
-		r, err := a.prepare(env, opts, q, errSink)
-		if err != nil {
-			closeAll(out)
-			return nil, fmt.Errorf("%s: %w", q.Pos, err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return p, nil
 }
 
+// prepareAll is Prepare with one choice of checkpoint. On failure the
+// returned Prepared, if any, is closed and says which checkpoint was tried.
+func (a *Application) prepareAll(ctx context.Context, env Env, opts RunOptions) (*Prepared, error) {
+	p := &Prepared{checkpoints: opts.Checkpoints, log: env.Logger}
+	if opts.Checkpoints != nil {
+		coord, restored, err := a.newCoordinator(ctx, env, opts.Checkpoints)
+		p.coord, p.restored = coord, restored
+		if err != nil {
+			return p, err
+		}
+		if restored != nil {
+			env.Logger.Info("resuming from checkpoint", "app", a.Name, "id", restored.ID, "created", restored.Created,
+				"queries", strings.Join(restoredJobs(restored), ","))
+		}
+	}
+	errSink, err := a.errorSink(env)
+	if err != nil {
+		return p, err
+	}
+	names := jobNames(a.Queries())
+	for i, q := range a.Queries() {
+		r, err := a.prepare(env, opts, q, names[i], errSink, p)
+		if err != nil {
+			p.Close()
+			return p, fmt.Errorf("%s: %w", q.Pos, err)
+		}
+		p.Queries = append(p.Queries, r)
+	}
+	return p, nil
+}
 func (a *Application) errorSink(env Env) (exec.ErrorSink, error) {
 	name := ErrorStreamName(a.Name)
 	if _, err := env.Store.DescribeStream(name); errors.Is(err, streamstore.ErrNotFound) {
@@ -151,16 +220,30 @@ func (a *Application) errorSink(env Env) (exec.ErrorSink, error) {
 	return kinesis.NewEmbeddedErrorSink(env.Store, name)
 }
 
-func (a *Application) prepare(env Env, opts RunOptions, q Query, errSink exec.ErrorSink) (*Running, error) {
+func (a *Application) prepare(env Env, opts RunOptions, q Query, name string, errSink exec.ErrorSink, p *Prepared) (*Running, error) {
 	def, ok := a.Catalog.Stream(q.Query.Source)
 	if !ok {
 		return nil, fmt.Errorf("stream %s is not declared", q.Query.Source)
 	}
-	plan, err := planner.Plan(q.Query, def, planner.Options{Workers: opts.Workers})
+	workers := opts.Workers
+	var resume *kinesis.Resume
+	if p.restored != nil {
+		if pos, ok := p.restored.Sources[name]; ok {
+			resume = &kinesis.Resume{After: pos.After, Done: pos.Done}
+		}
+		if w, ok := exec.CheckpointedWorkers(p.restored, name); ok {
+			if workers != 0 && workers != w {
+				env.Logger.Warn("--workers ignored: a query resumed from a checkpoint keeps the workers its state was taken with",
+					"query", name, "workers", w)
+			}
+			workers = w
+		}
+	}
+	plan, err := planner.Plan(q.Query, def, planner.Options{Workers: workers})
 	if err != nil {
 		return nil, err
 	}
-	src, err := openSource(env, def, plan, opts.Bounded)
+	src, err := openSource(env, def, plan, opts.Bounded, resume)
 	if err != nil {
 		return nil, err
 	}
@@ -169,18 +252,20 @@ func (a *Application) prepare(env Env, opts RunOptions, q Query, errSink exec.Er
 		src.Close()
 		return nil, err
 	}
-	job, err := exec.NewJob(plan, src, sink, errSink, exec.JobOptions{
-		SourceName: def.Name, IdleTimeout: opts.IdleTimeout, Logger: env.Logger, Now: env.Now,
-	})
+	jo := exec.JobOptions{SourceName: def.Name, IdleTimeout: opts.IdleTimeout, Logger: env.Logger, Now: env.Now}
+	if p.coord != nil {
+		jo.Checkpointing = &exec.Checkpointing{Coordinator: p.coord, Name: name}
+	}
+	job, err := exec.NewJob(plan, src, sink, errSink, jo)
 	if err != nil {
 		src.Close()
 		sink.Close()
 		return nil, err
 	}
-	return &Running{Query: q, Plan: plan, Job: job, src: src, sink: sink}, nil
+	return &Running{Query: q, Name: name, Plan: plan, Job: job, src: src, sink: sink}, nil
 }
 
-func openSource(env Env, def *sql.CreateStream, plan *planner.Physical, bounded bool) (exec.Source, error) {
+func openSource(env Env, def *sql.CreateStream, plan *planner.Physical, bounded bool, resume *kinesis.Resume) (exec.Source, error) {
 	connector := strings.ToLower(strings.TrimSpace(def.With["connector"]))
 	if connector != "kinesis" {
 		return nil, fmt.Errorf("stream %s: connector %q cannot be read; streams use connector = 'kinesis'", def.Name, def.With["connector"])
@@ -200,9 +285,13 @@ func openSource(env Env, def *sql.CreateStream, plan *planner.Physical, bounded 
 	}
 	cfg.Bounded = bounded
 	cfg.Now = env.Now // the store's clock: heartbeats advance ROWTIME watermarks by it
+	cfg.Resume = resume
 	src, err := kinesis.OpenEmbeddedSource(env.Store, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", def.Name, err)
+	}
+	for _, w := range src.Warnings() {
+		env.Logger.Warn("records lost before they were read", "stream", def.Name, "reason", w)
 	}
 	return src, nil
 }
@@ -242,10 +331,17 @@ func openSink(env Env, def *sql.CreateSink, plan *planner.Physical) (exec.Sink, 
 	}
 }
 
-func closeAll(rs []*Running) {
-	for _, r := range rs {
-		r.Close()
+// Close releases every query's source and sink; it may be called again.
+func (p *Prepared) Close() error {
+	if p.closed {
+		return nil
 	}
+	p.closed = true
+	var errs []error
+	for _, r := range p.Queries {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Close releases the query's source and sink.
@@ -260,31 +356,56 @@ func (r *Running) Close() error {
 // Run prepares and runs every query of the application until ctx ends (or, when
 // bounded, until every source is read to its end) and closes them.
 func (a *Application) Run(ctx context.Context, env Env, opts RunOptions) (Summary, error) {
-	running, err := a.Prepare(env, opts)
+	p, err := a.Prepare(ctx, env, opts)
 	if err != nil {
 		return Summary{}, err
 	}
-	defer closeAll(running)
-	return RunAll(ctx, running)
+	defer p.Close()
+	return p.Run(ctx)
 }
 
-// RunAll runs prepared queries concurrently; the first failure stops the others.
-func RunAll(ctx context.Context, running []*Running) (Summary, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(running))
+// Run runs the prepared queries concurrently until ctx ends or, bounded, until
+// their input ends; the first failure stops the others. With checkpoints, the
+// end of ctx first takes a savepoint, so a stopped application resumes
+// exactly where it stopped.
+func (p *Prepared) Run(ctx context.Context) (Summary, error) {
+	jobsCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	finished := make(chan struct{})
+	var control sync.WaitGroup
+	if p.coord != nil {
+		control.Go(func() { p.coord.Run(jobsCtx) })
+	}
+	control.Go(func() {
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		if p.coord != nil {
+			p.savepoint(ctx)
+		}
+		cancelJobs()
+	})
+	errs := make([]error, len(p.Queries))
 	var wg sync.WaitGroup
-	for i, r := range running {
+	for i, r := range p.Queries {
 		wg.Go(func() {
-			if err := r.Job.Run(ctx); err != nil {
+			if err := r.Job.Run(jobsCtx); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", r.Query.Pos, err)
-				cancel()
+				cancelJobs()
 			}
 		})
 	}
 	wg.Wait()
+	close(finished)
+	cancelJobs()
+	control.Wait()
+	if p.coord != nil {
+		p.coord.Wait()
+	}
 	var sum Summary
-	for _, r := range running {
+	for _, r := range p.Queries {
 		name := "console"
 		if r.Query.Sink != nil {
 			name = r.Query.Sink.Name
