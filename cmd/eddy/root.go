@@ -63,7 +63,7 @@ or AWS account is needed.`,
 		return fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
 	root.AddCommand(a.streamsCommand(), a.putCommand(), a.getCommand(), a.runCommand(),
-		a.replCommand(), a.demoCommand(), a.benchCommand())
+		a.replCommand(), a.demoCommand(), a.benchCommand(), a.checkpointsCommand())
 	return root
 }
 
