@@ -68,6 +68,10 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 					return err
 				}
 				defer prepared.Close()
+				if r := prepared.Restored(); r != nil {
+					fmt.Fprintf(a.stderr, "eddy: %s resumes from checkpoint %d of %s\n", application.Name, r.ID,
+						r.Created.UTC().Format("2006-01-02 15:04:05.000Z"))
+				}
 				if f.explain {
 					for _, r := range prepared.Queries {
 						fmt.Fprintf(a.stderr, "%s:\n%s", r.Query.Pos, r.Plan.Explain())
