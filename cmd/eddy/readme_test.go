@@ -21,7 +21,7 @@ func readmeBlocks(t *testing.T) map[string]string {
 	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
 		blocks[m[1]] = m[2]
 	}
-	for _, name := range []string{"quickstart", "tests", "sql", "repl", "bench", "streams"} {
+	for _, name := range []string{"quickstart", "tests", "sql", "checkpoints", "repl", "bench", "streams"} {
 		if blocks[name] == "" {
 			t.Fatalf("README.md has no block marked readme-test: %s", name)
 		}
@@ -74,8 +74,23 @@ func TestREADMECommands(t *testing.T) {
 			t.Fatalf("README bench block output lacks %q:\n%s", want, out)
 		}
 	}
-	// Running the sql block again must work too (the stream exists by then).
-	runBlock("sql")
+	// Running the sql block again must work too (the stream exists by then):
+	// it resumes from the first run's checkpoint and reads the 40 new records.
+	out = runBlock("sql")
+	if !strings.Contains(out, "resumes from checkpoint") || !strings.Contains(out, "40 rows in") {
+		t.Fatalf("the second run of the sql block did not resume and read the 40 new records:\n%s", out)
+	}
+	out = runBlock("checkpoints")
+	runs := strings.Split(out, "ID  CREATED")
+	if len(runs) != 2 {
+		t.Fatalf("README checkpoints block: no checkpoint list:\n%s", out)
+	}
+	if !strings.Contains(runs[0], "resumes from checkpoint") || !strings.Contains(runs[0], "0 rows in, 0 rows out") {
+		t.Fatalf("README checkpoints block: the first run did not resume with nothing to read:\n%s", out)
+	}
+	if strings.Contains(runs[1], "resumes from") || !strings.Contains(runs[1], "80 rows in") {
+		t.Fatalf("README checkpoints block: --from-checkpoint none did not read all 80 records afresh:\n%s", out)
+	}
 	out = runBlock("streams")
 	for _, want := range []string{"created stream orders with 4 shards", "put 3 records", "now has 5 open shards", "now has 4 open shards", "now has 2 open shards", "keeps records for 48h", "deleted stream orders"} {
 		if !strings.Contains(out, want) {
@@ -103,7 +118,7 @@ func TestREADMETestCommandIsWhatCIRuns(t *testing.T) {
 func TestREADMEInlineCommandsExist(t *testing.T) {
 	re := regexp.MustCompile("`(?:\\./)?eddy ([^`]*)`")
 	seen := 0
-	for _, doc := range []string{"../../README.md", "../../docs/windows.md"} {
+	for _, doc := range []string{"../../README.md", "../../docs/windows.md", "../../docs/checkpoints.md"} {
 		b, err := os.ReadFile(doc)
 		if err != nil {
 			t.Fatal(err)

@@ -24,6 +24,7 @@ type invocation struct {
 
 	dataDir      string
 	segmentBytes int64
+	logLevel     slog.Level
 }
 
 // run executes the command line args and returns the process exit status:
@@ -57,6 +58,7 @@ or AWS account is needed.`,
 		defaultDir = v
 	}
 	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", defaultDir, "directory holding streams and state (env EDDY_DATA_DIR)")
+	root.PersistentFlags().TextVar(&a.logLevel, "log-level", slog.LevelWarn, "what is logged to stderr: debug, info (e.g. every checkpoint), warn or error")
 	root.PersistentFlags().Int64Var(&a.segmentBytes, "segment-bytes", 0, "size at which shard segment files roll over (default 64 MiB)")
 	root.PersistentFlags().MarkHidden("segment-bytes")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -104,7 +106,7 @@ func (a *invocation) openStore(readOnly bool) (*streamstore.Store, error) {
 
 // logger reports warnings (repairs, failed error-stream writes) on stderr.
 func (a *invocation) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: a.logLevel}))
 }
 
 // withStore runs fn on the store opened for writing and closes it.
