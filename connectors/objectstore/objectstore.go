@@ -20,7 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/eddy-streams/eddy/exec/checkpoint"
 )
@@ -95,6 +95,21 @@ func Open(ctx context.Context, location string, opts Options) (checkpoint.Store,
 			return nil, fmt.Errorf("open %s: endpoint %q: want a URL such as http://127.0.0.1:7070 or https://s3.example.com", location, opts.Endpoint)
 		}
 	}
+	client, cfg, err := newClient(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", location, err)
+	}
+	s := New(client, bucket, prefix)
+	if err := s.check(ctx, cfg); err != nil {
+		s.CloseIdleConnections()
+		return nil, fmt.Errorf("open %s: %w", s, err)
+	}
+	return s, nil
+}
+
+// newClient makes the client for opts from the SDK's default configuration,
+// without contacting anything.
+func newClient(ctx context.Context, opts Options) (*s3.Client, aws.Config, error) {
 	var load []func(*config.LoadOptions) error
 	if opts.Region != "" {
 		load = append(load, config.WithRegion(opts.Region))
@@ -103,8 +118,12 @@ func Open(ctx context.Context, location string, opts Options) (checkpoint.Store,
 		load = append(load, config.WithSharedConfigProfile(opts.Profile))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	var noProfile config.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		return nil, cfg, fmt.Errorf("load the AWS configuration: %w; add profile %s to the shared config or credentials file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws) or choose another", err, noProfile.Profile)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: load the AWS configuration: %w", location, err)
+		return nil, cfg, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
@@ -123,12 +142,7 @@ func Open(ctx context.Context, location string, opts Options) (checkpoint.Store,
 			o.HTTPClient = b.Freeze()
 		}
 	})
-	s := New(client, bucket, prefix)
-	if err := s.check(ctx, cfg); err != nil {
-		s.CloseIdleConnections()
-		return nil, fmt.Errorf("open %s: %w", s, err)
-	}
-	return s, nil
+	return client, cfg, nil
 }
 
 // where names the S3 API a client talks to, for messages.
@@ -157,22 +171,9 @@ func (s *S3Store) check(ctx context.Context, cfg aws.Config) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("bucket %s at %s: %w", s.bucket, at, err)
 	}
-	var re *awshttp.ResponseError
-	var nf *types.NotFound
-	var nsb *types.NoSuchBucket
 	var dns *net.DNSError
 	var nerr net.Error
 	switch {
-	case errors.As(err, &nf) || errors.As(err, &nsb) || (errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound):
-		return fmt.Errorf("bucket %s does not exist at %s (%w); create it first", s.bucket, at, err)
-	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden:
-		return fmt.Errorf("access to bucket %s at %s denied for access key %s (%w); check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile) and that they may use the bucket", s.bucket, at, creds.AccessKeyID, err)
-	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusMovedPermanently:
-		region := re.Response.Header.Get("X-Amz-Bucket-Region")
-		if region == "" {
-			region = "another region"
-		}
-		return fmt.Errorf("bucket %s is in %s, not %s (%w); set the region (AWS_REGION or the region option)", s.bucket, region, o.Region, err)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("nothing answers at %s: connection refused (%w); is the endpoint running, and is its address right?", at, err)
 	case errors.As(err, &dns):
@@ -180,5 +181,55 @@ func (s *S3Store) check(ctx context.Context, cfg aws.Config) error {
 	case errors.As(err, &nerr) && nerr.Timeout():
 		return fmt.Errorf("no answer from %s in time (%w); is the endpoint running and reachable?", at, err)
 	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
+		// The answer to a HEAD has no body, so no error code: a GET of the
+		// bucket says more (NoSuchBucket, SignatureDoesNotMatch, ...).
+		code := ""
+		_, lerr := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(1)})
+		var api smithy.APIError
+		if errors.As(lerr, &api) {
+			code, err = api.ErrorCode(), lerr
+		}
+		return s.explain(at, o.Region, creds.AccessKeyID, re, code, err)
+	}
 	return fmt.Errorf("cannot reach bucket %s at %s: %w", s.bucket, at, err)
+}
+
+// explain turns the S3 API's refusal of the bucket (the HEAD's answer re and
+// the error code of a GET, when there was one) into what to do.
+func (s *S3Store) explain(at, region, accessKey string, re *awshttp.ResponseError, code string, err error) error {
+	denied := func(why string) error {
+		return fmt.Errorf("access to bucket %s at %s denied for access key %s: %s (%w); check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile) and that they may use the bucket", s.bucket, at, accessKey, why, err)
+	}
+	status := re.HTTPStatusCode()
+	switch code {
+	case "NoSuchBucket":
+		status = http.StatusNotFound
+	case "InvalidAccessKeyId", "XAdminUserNotFound":
+		return denied("the access key is not known there")
+	case "SignatureDoesNotMatch":
+		return denied("the secret key does not match the access key")
+	case "ExpiredToken", "TokenRefreshRequired", "InvalidToken":
+		return denied("the session token is expired or invalid")
+	case "AccessDenied", "AllAccessDisabled":
+		return denied("not permitted")
+	case "AuthorizationHeaderMalformed", "PermanentRedirect", "IncorrectEndpoint":
+		return fmt.Errorf("bucket %s at %s is not in region %s (%w); set the region (AWS_REGION or the region option)", s.bucket, at, region, err)
+	case "RequestTimeTooSkewed":
+		return fmt.Errorf("%s refuses requests from this machine's clock (%w); set the clock right", at, err)
+	}
+	switch status {
+	case http.StatusNotFound:
+		return fmt.Errorf("bucket %s does not exist at %s (%w); create it first", s.bucket, at, err)
+	case http.StatusForbidden:
+		return denied("refused")
+	case http.StatusMovedPermanently:
+		other := re.Response.Header.Get("X-Amz-Bucket-Region")
+		if other == "" {
+			other = "another region"
+		}
+		return fmt.Errorf("bucket %s is in %s, not %s (%w); set the region (AWS_REGION or the region option)", s.bucket, other, region, err)
+	}
+	return fmt.Errorf("cannot use bucket %s at %s (%w); check the endpoint, region and credentials", s.bucket, at, err)
 }

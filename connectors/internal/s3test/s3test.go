@@ -134,7 +134,7 @@ func (s *Server) start(t testing.TB, bin string) error {
 	}
 	defer log.Close() // the child has its own copy
 	cmd := exec.Command(bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
-		"--port", addr, "--quiet", "posix", s.Dir)
+		"--port", addr, "--keep-alive", "--quiet", "posix", s.Dir)
 	// Files, not pipes: no goroutines copy the output.
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
