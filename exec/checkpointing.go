@@ -323,6 +323,57 @@ func (ck *jobCheckpoints) checkFingerprint(j *Job) error {
 	return nil
 }
 
+// scanStateVersion is the scan stage's state format; version 1 was the
+// watermarks alone.
+const scanStateVersion = 2
+
+// scanSnapshot encodes a scan stage's state: its watermarks, what it last
+// sent the workers (a watermark, or a window boundary), so that a restored
+// scan starts the next epoch exactly where an uninterrupted one would, and
+// for OVER the next row's arrival number, which orders rows of equal time.
+func scanSnapshot(wm *watermarker, sent, seq int64) []byte {
+	var e snapshot.Encoder
+	e.Uvarint(scanStateVersion)
+	e.Varint(sent)
+	e.Varint(seq)
+	e.Bytes(wm.snapshot())
+	return e.Data()
+}
+
+// restoreScan loads the scan stage's state from the checkpoint resumed from,
+// if any, into wm, sent and seq (seq may be nil).
+func (j *Job) restoreScan(wm *watermarker, sent, seq *int64) error {
+	if j.ck == nil {
+		return nil
+	}
+	b, ok, err := j.ck.restored("scan")
+	if err != nil || !ok {
+		return err
+	}
+	d := snapshot.NewDecoder(b)
+	s, q, wms := *sent, int64(0), b
+	switch v := d.Uvarint(); v {
+	case 1: // the watermarks alone: nothing sent yet
+	case scanStateVersion:
+		s, q, wms = d.Varint(), d.Varint(), d.Bytes()
+		err = d.End()
+	default:
+		d.Fail("scan state version %d, want %d", v, scanStateVersion)
+		err = d.Err()
+	}
+	if err == nil {
+		err = wm.restore(wms, j.opts.Now())
+	}
+	if err != nil {
+		return fmt.Errorf("restore checkpoint %d: query %s: %w", j.ck.restore.ID, j.ck.name, err)
+	}
+	*sent = s
+	if seq != nil {
+		*seq = q
+	}
+	return nil
+}
+
 // snapshot encodes the scan stage's watermark state.
 func (w *watermarker) snapshot() []byte {
 	var e snapshot.Encoder
@@ -360,21 +411,60 @@ func (w *watermarker) restore(b []byte, now time.Time) error {
 	return nil
 }
 
+// barrierPart is a worker's answer to a barrier: its index and state.
+type barrierPart struct {
+	barrier int64
+	worker  int
+	state   []byte
+	at      time.Time // when the worker passed the barrier
+}
+
 // outputBarrier handles a barrier epoch in the output stage of an
 // aggregation: ms holds every worker's state.
 func (j *Job) outputBarrier(ctx context.Context, ms []firedMsg) error {
-	states := make([][]byte, len(ms))
-	first, last := ms[0].at, ms[0].at
-	for _, m := range ms {
-		states[m.worker] = m.state
-		if m.at.Before(first) {
-			first = m.at
+	parts := make([]barrierPart, len(ms))
+	for i, m := range ms {
+		parts[i] = barrierPart{barrier: m.barrier, worker: m.worker, state: m.state, at: m.at}
+	}
+	var out []byte
+	if j.changes != nil {
+		out = j.changes.snapshot()
+	}
+	return j.alignedBarrier(ctx, parts, out)
+}
+
+// alignedBarrier acknowledges a barrier once every worker passed it, with
+// their states and the output stage's.
+func (j *Job) alignedBarrier(ctx context.Context, parts []barrierPart, outState []byte) error {
+	states := make([][]byte, len(parts))
+	first, last := parts[0].at, parts[0].at
+	for _, p := range parts {
+		states[p.worker] = p.state
+		if p.at.Before(first) {
+			first = p.at
 		}
-		if m.at.After(last) {
-			last = m.at
+		if p.at.After(last) {
+			last = p.at
 		}
 	}
-	return j.barrierReached(ctx, ms[0].barrier, states, nil, time.Now().Add(-last.Sub(first)))
+	return j.barrierReached(ctx, parts[0].barrier, states, outState, time.Now().Add(-last.Sub(first)))
+}
+
+// restoreChangelog loads an updating query's changelog (the output stage's
+// state) from the checkpoint resumed from.
+func (j *Job) restoreChangelog() error {
+	if j.ck == nil || j.changes == nil {
+		return nil
+	}
+	b, ok, err := j.ck.restored("output")
+	if err != nil || !ok {
+		return err
+	}
+	if err := j.changes.restore(b, j.selSch, j.mem); err != nil {
+		j.changes.release()
+		return fmt.Errorf("restore checkpoint %d: query %s changelog: %w", j.ck.restore.ID, j.ck.name, err)
+	}
+	return nil
 }
 
 // restoreWorker loads worker w's state from the checkpoint resumed from.

@@ -27,11 +27,10 @@ import (
 // as a re-read of a stream would. Every few batches it asks the coordinator
 // for a checkpoint; after stopAfter batches it cancels the run (a crash).
 type resumableSource struct {
-	bySplit   map[string][]event
 	seq       []batchSpec
+	record    func(split string, from, to int) arrow.RecordBatch
 	cursor    int
 	next      map[string]int // first event of each split not read
-	mem       memory.Allocator
 	coord     *Coordinator
 	every     int // batches between checkpoint requests
 	stopAfter int // cancel after this many batches; 0 never
@@ -44,13 +43,15 @@ type batchSpec struct {
 	from, to int
 }
 
-func batchSequence(bySplit map[string][]event, splits []string, rng *rand.Rand) []batchSpec {
+// batchSequence cuts each split's events (counts) into batches of 1 to 200,
+// interleaving the splits at random.
+func batchSequence(counts map[string]int, splits []string, rng *rand.Rand) []batchSpec {
 	next := map[string]int{}
 	var seq []batchSpec
 	for {
 		var live []string
 		for _, sp := range splits {
-			if next[sp] < len(bySplit[sp]) {
+			if next[sp] < counts[sp] {
 				live = append(live, sp)
 			}
 		}
@@ -58,7 +59,7 @@ func batchSequence(bySplit map[string][]event, splits []string, rng *rand.Rand) 
 			return seq
 		}
 		sp := live[rng.IntN(len(live))]
-		n := min(1+rng.IntN(200), len(bySplit[sp])-next[sp])
+		n := min(1+rng.IntN(200), counts[sp]-next[sp])
 		seq = append(seq, batchSpec{sp, next[sp], next[sp] + n})
 		next[sp] += n
 	}
@@ -85,7 +86,7 @@ func (s *resumableSource) Next(ctx context.Context) (SourceBatch, error) {
 	b := s.seq[s.cursor]
 	s.cursor++
 	s.next[b.split] = b.to
-	return SourceBatch{Split: b.split, Record: buildRecord(s.bySplit[b.split][b.from:b.to], s.mem), Position: strconv.Itoa(b.to - 1)}, nil
+	return SourceBatch{Split: b.split, Record: s.record(b.split, b.from, b.to), Position: strconv.Itoa(b.to - 1)}, nil
 }
 
 func (s *resumableSource) Close() error { return nil }
@@ -148,105 +149,144 @@ func (s *txSink) Recover(_ context.Context, id int64, state []byte) error {
 	return nil
 }
 
+// crashJob is a job for crashAndRestore: its plan (made afresh for each
+// run) and its input, as events per split and a maker of their batches.
+type crashJob struct {
+	plan   func() *planner.Physical
+	splits []string
+	counts map[string]int
+	record func(split string, from, to int, mem memory.Allocator) arrow.RecordBatch
+}
+
+// crashAndRestore runs a job once uninterrupted, then again from the start
+// crashing it at least 8 times at random batches, each restart resuming from
+// the newest checkpoint, until it reaches the end of its input. It returns
+// the rows each committed, in commit order, and the number of crashes.
+func crashAndRestore(t *testing.T, rng *rand.Rand, job crashJob) (want, got [][]string, crashes int) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	seq := batchSequence(job.counts, job.splits, rng)
+	run := func(store checkpoint.Store, sink *txSink, stopAfter int) (crashed bool) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		restore, warnings, err := checkpoint.Latest(ctx, store, "app")
+		if err != nil || len(warnings) > 0 {
+			t.Fatal(err, warnings)
+		}
+		coord, err := NewCoordinator(ctx, CoordinatorConfig{Store: store, App: "app", Restore: restore})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &resumableSource{seq: seq, next: map[string]int{}, coord: coord, every: 7, stopAfter: stopAfter, cancel: cancel,
+			record: func(split string, from, to int) arrow.RecordBatch { return job.record(split, from, to, mem) }}
+		if restore != nil {
+			pos := restore.Sources["q0"]
+			for sp, after := range pos.After {
+				n, _ := strconv.Atoi(after)
+				src.next[sp] = n + 1
+			}
+			for _, sp := range pos.Done {
+				src.next[sp] = job.counts[sp]
+			}
+		}
+		j, err := NewJob(job.plan(), src, sink, nil, JobOptions{SourceName: "s", IdleTimeout: -1,
+			Checkpointing: &Checkpointing{Coordinator: coord, Name: "q0"}, Mem: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = j.Run(ctx)
+		coord.Wait() // a killed process writes nothing more; here the goroutine must end first
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ctx.Err() != nil
+	}
+	// The uninterrupted run, with checkpoints.
+	w := &txSink{}
+	if run(checkpoint.NewDirStore(t.TempDir()), w, 0) {
+		t.Fatal("uninterrupted run was cancelled")
+	}
+	if len(w.committed) == 0 || len(w.open) != 0 || len(w.prepared) != 0 {
+		t.Fatalf("uninterrupted run: %d committed, %d open, %d prepared", len(w.committed), len(w.open), len(w.prepared))
+	}
+	store := checkpoint.NewDirStore(t.TempDir())
+	g := &txSink{}
+	for attempt := range 40 {
+		stop := 0
+		if attempt < 8 {
+			// Anywhere in the input: a run resumes from its last checkpoint.
+			stop = 3 + rng.IntN(len(seq)/6+1)
+		}
+		if !run(store, g, stop) {
+			break
+		}
+		crashes++
+	}
+	if crashes < 8 {
+		t.Fatalf("only %d crashes", crashes)
+	}
+	ms, _, _ := checkpoint.List(context.Background(), store, "app")
+	if len(ms) == 0 || len(ms) > 3 {
+		t.Fatalf("%d checkpoints kept, want 1 to 3", len(ms))
+	}
+	t.Logf("%d batches, %d crashes, last checkpoint %d", len(seq), crashes, ms[0].ID)
+	return w.committed, g.committed, crashes
+}
+
+// sameRows fails unless got and want hold the same rows, as multisets.
+func sameRows(t *testing.T, what string, want, got [][]string) {
+	t.Helper()
+	key := func(r []string) string { return strings.Join(r, "|") }
+	a, b := slices.Clone(want), slices.Clone(got)
+	slices.SortFunc(a, func(x, y []string) int { return strings.Compare(key(x), key(y)) })
+	slices.SortFunc(b, func(x, y []string) int { return strings.Compare(key(x), key(y)) })
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d rows, uninterrupted %d", what, len(b), len(a))
+	}
+	for i := range a {
+		if key(a[i]) != key(b[i]) {
+			t.Fatalf("%s: row %d is %v, uninterrupted %v", what, i, b[i], a[i])
+		}
+	}
+}
+
+// eventsJob is the input of the window tests: genEvents over three splits.
+func eventsJob(events []event, plan func() *planner.Physical) crashJob {
+	job := crashJob{plan: plan, splits: []string{"s0", "s1", "s2"}, counts: map[string]int{}}
+	bySplit := map[string][]event{}
+	for _, e := range events {
+		bySplit[e.split] = append(bySplit[e.split], e)
+		job.counts[e.split]++
+	}
+	job.record = func(split string, from, to int, mem memory.Allocator) arrow.RecordBatch {
+		return buildRecord(bySplit[split][from:to], mem)
+	}
+	return job
+}
+
+// checkpointEvents is the input size of the crash tests (at least 20,000).
+const checkpointEvents = min(25_000, oracleEvents)
+
 // TestCheckpointRestoreIsExact crashes a windowed job several times at
 // random batches; each restart resumes from the newest checkpoint. The
 // committed output equals an uninterrupted run's, row for row (as multisets:
-// windows that close in one epoch of one run may close in two of another).
+// the order of rows of one epoch is not the sink's concern).
 func TestCheckpointRestoreIsExact(t *testing.T) {
 	for _, kind := range []sql.WindowKind{sql.Tumble, sql.Session} {
 		t.Run(string(kind), func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-			defer mem.AssertSize(t, 0)
 			rng := rand.New(rand.NewPCG(5, uint64(len(kind))))
-			events := genEvents(rng, 25_000, []string{"s0", "s1", "s2"}, 300, 97)
-			bySplit := map[string][]event{}
-			for _, e := range events {
-				bySplit[e.split] = append(bySplit[e.split], e)
-			}
-			seq := batchSequence(bySplit, []string{"s0", "s1", "s2"}, rng)
-			plan := func() *planner.Physical {
+			events := genEvents(rng, checkpointEvents, []string{"s0", "s1", "s2"}, 300, 97)
+			want, got, crashes := crashAndRestore(t, rng, eventsJob(events, func() *planner.Physical {
 				p := aggPlan(time.Second, 400*time.Millisecond, 3)
 				if kind == sql.Session {
 					p.Agg.Window = sql.Window{Kind: sql.Session, Gap: 40 * time.Millisecond}
 				}
 				return p
-			}
-			run := func(store checkpoint.Store, sink *txSink, stopAfter int) (crashed bool) {
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				restore, warnings, err := checkpoint.Latest(ctx, store, "app")
-				if err != nil || len(warnings) > 0 {
-					t.Fatal(err, warnings)
-				}
-				coord, err := NewCoordinator(ctx, CoordinatorConfig{Store: store, App: "app", Restore: restore})
-				if err != nil {
-					t.Fatal(err)
-				}
-				src := &resumableSource{bySplit: bySplit, seq: seq, next: map[string]int{}, mem: mem, coord: coord, every: 7,
-					stopAfter: stopAfter, cancel: cancel}
-				if restore != nil {
-					pos := restore.Sources["q0"]
-					for sp, after := range pos.After {
-						n, _ := strconv.Atoi(after)
-						src.next[sp] = n + 1
-					}
-					for _, sp := range pos.Done {
-						src.next[sp] = len(bySplit[sp])
-					}
-				}
-				j, err := NewJob(plan(), src, sink, nil, JobOptions{SourceName: "s", IdleTimeout: -1,
-					Checkpointing: &Checkpointing{Coordinator: coord, Name: "q0"}, Mem: mem})
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = j.Run(ctx)
-				coord.Wait() // a killed process writes nothing more; here the goroutine must end first
-				if err != nil {
-					t.Fatal(err)
-				}
-				return ctx.Err() != nil
-			}
-			// The uninterrupted run, with checkpoints.
-			want := &txSink{}
-			if run(checkpoint.NewDirStore(t.TempDir()), want, 0) {
-				t.Fatal("uninterrupted run was cancelled")
-			}
-			if len(want.committed) == 0 || len(want.open) != 0 || len(want.prepared) != 0 {
-				t.Fatalf("uninterrupted run: %d committed, %d open, %d prepared", len(want.committed), len(want.open), len(want.prepared))
-			}
-			store := checkpoint.NewDirStore(t.TempDir())
-			got := &txSink{}
-			crashes := 0
-			for attempt := range 40 {
-				stop := 0
-				if attempt < 8 {
-					stop = 3 + rng.IntN(20)
-				}
-				if !run(store, got, stop) {
-					break
-				}
-				crashes++
-			}
-			if crashes < 8 {
-				t.Fatalf("only %d crashes", crashes)
-			}
-			ms, _, _ := checkpoint.List(context.Background(), store, "app")
-			if len(ms) == 0 || len(ms) > 3 {
-				t.Fatalf("%d checkpoints kept, want 1 to 3", len(ms))
-			}
-			key := func(r []string) string { return strings.Join(r, "|") }
-			a, b := slices.Clone(want.committed), slices.Clone(got.committed)
-			slices.SortFunc(a, func(x, y []string) int { return strings.Compare(key(x), key(y)) })
-			slices.SortFunc(b, func(x, y []string) int { return strings.Compare(key(x), key(y)) })
-			if len(a) != len(b) {
-				t.Fatalf("after %d crashes: %d rows committed, uninterrupted %d", crashes, len(b), len(a))
-			}
-			for i := range a {
-				if key(a[i]) != key(b[i]) {
-					t.Fatalf("after %d crashes: row %d is %v, uninterrupted %v", crashes, i, b[i], a[i])
-				}
-			}
-			t.Logf("%d rows, %d crashes, last checkpoint %d", len(a), crashes, ms[0].ID)
+			}))
+			sameRows(t, fmt.Sprintf("after %d crashes", crashes), want, got)
+			t.Logf("%d rows", len(want))
 		})
 	}
 }
@@ -270,5 +310,44 @@ func TestCheckpointedWorkers(t *testing.T) {
 	}
 	if _, ok := CheckpointedWorkers(nil, "q0"); ok {
 		t.Error("nil checkpoint has workers")
+	}
+}
+
+// TestCheckpointRestoreUpdating crashes updating queries, whose output stage
+// remembers the rows it wrote (the changelog), at random batches. Each
+// committed changelog, played as a consumer would, must retract only rows
+// present exactly as written, and end with the uninterrupted run's result;
+// the changes themselves equal the uninterrupted run's too.
+func TestCheckpointRestoreUpdating(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		window   sql.Window
+		lateness time.Duration
+		every    time.Duration
+	}{
+		{"SESSION allowed_lateness emit_every", sql.Window{Kind: sql.Session, Gap: 40 * time.Millisecond}, 3 * time.Second, 300 * time.Millisecond},
+		{"TUMBLE emit_every", sql.Window{Kind: sql.Tumble, Size: time.Second}, 0, 250 * time.Millisecond},
+		{"TUMBLE allowed_lateness", sql.Window{Kind: sql.Tumble, Size: time.Second}, 4 * time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(len(tc.name))))
+			events := genEvents(rng, checkpointEvents, []string{"s0", "s1", "s2"}, 300, 97)
+			want, got, crashes := crashAndRestore(t, rng, eventsJob(events, func() *planner.Physical {
+				p := aggPlan(time.Second, 400*time.Millisecond, 3)
+				p.Agg.Window, p.Agg.AllowedLateness, p.Agg.EmitEvery = tc.window, tc.lateness, tc.every
+				return updating(p)
+			}))
+			wantFinal, wantRetracted := applyChanges(t, want)
+			gotFinal, gotRetracted := applyChanges(t, got)
+			if wantRetracted == 0 {
+				t.Fatal("the uninterrupted run retracted nothing")
+			}
+			sameRows(t, fmt.Sprintf("after %d crashes, the result", crashes), wantFinal, gotFinal)
+			sameRows(t, fmt.Sprintf("after %d crashes, the changes", crashes), want, got)
+			t.Logf("%d changes, %d retractions, %d rows in the result", len(want), wantRetracted, len(wantFinal))
+			if gotRetracted != wantRetracted {
+				t.Fatalf("%d retractions, uninterrupted %d", gotRetracted, wantRetracted)
+			}
+		})
 	}
 }

@@ -106,9 +106,6 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if p.Over != nil {
 			return nil, fmt.Errorf("checkpoints do not cover OVER windows yet: run this query without checkpoints")
 		}
-		if p.Agg.Updating() {
-			return nil, fmt.Errorf("checkpoints do not cover queries with allowed_lateness or emit_every yet: run this query without checkpoints")
-		}
 		if j.ck, err = newJobCheckpoints(opts.Checkpointing); err != nil {
 			return nil, err
 		}
@@ -170,6 +167,11 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		}
 		j.selSch = p.Output[:len(p.Select)].Arrow()
 		j.changes = newChangelog(a)
+		if j.ck != nil {
+			if err := checkCellSchema(j.selSch, "output"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	j.timeCol = a.TimeColumn
 	for i, k := range a.KeyExprs {
@@ -432,6 +434,9 @@ func (j *Job) runAggregation(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := j.restoreChangelog(); err != nil {
+		return err
+	}
 	for w, agg := range aggs {
 		in[w] = make(chan workerMsg, 8)
 		wg.Go(func() {
@@ -494,17 +499,11 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 		return floorDiv(w-assign.size-assign.offset, assign.slide)
 	}
 	wm := newWatermarker(a.WatermarkDelay, a.EventTime, j.opts.IdleTimeout)
-	if j.ck != nil {
-		if b, ok, err := j.ck.restored("scan"); err != nil {
-			return err
-		} else if ok {
-			if err := wm.restore(b, j.opts.Now()); err != nil {
-				return fmt.Errorf("restore checkpoint %d: query %s: %w", j.ck.restore.ID, j.ck.name, err)
-			}
-		}
+	sentBoundary := int64(minTime)
+	if err := j.restoreScan(wm, &sentBoundary, nil); err != nil {
+		return err
 	}
 	lister, _ := j.src.(SplitLister)
-	sentBoundary := int64(minTime)
 	epoch := int64(0)
 	sendWatermark := func(w int64) error {
 		j.stats.watermark.Store(w)
@@ -522,7 +521,7 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 		return nil
 	}
 	sendBarrier := func(id int64) error {
-		j.ck.recordBarrier(id, wm.snapshot())
+		j.ck.recordBarrier(id, scanSnapshot(wm, sentBoundary, 0))
 		epoch++
 		for _, c := range in {
 			select {
