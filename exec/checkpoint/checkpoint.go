@@ -83,7 +83,9 @@ type Metrics struct {
 	// Alignment is how long the output stage waited for the last worker's
 	// barrier after the first's.
 	Alignment time.Duration `json:"alignment_ns"`
-	Bytes     int64         `json:"bytes"`
+	// Bytes is the size of the state files (the manifest not counted), the
+	// same in the manifest and in what Complete returns.
+	Bytes int64 `json:"bytes"`
 }
 
 // Store is where checkpoints are kept: a local folder or an object store.
@@ -178,7 +180,6 @@ func (w *Writer) Complete(ctx context.Context, m Manifest) (Manifest, error) {
 	if err != nil {
 		return m, err
 	}
-	m.Metrics.Bytes += int64(len(data))
 	if err := w.store.Write(ctx, folder(w.app, w.id)+ManifestName, data); err != nil {
 		return m, fmt.Errorf("checkpoint %d: write manifest: %w", w.id, err)
 	}
