@@ -40,7 +40,14 @@ type TradeGenerator struct {
 	Disorder   time.Duration
 	SpikeEvery int
 	n          int
+	// rounds draws the tickers in order, round after round (UseTickers);
+	// next is the next one.
+	rounds bool
+	next   int
 }
+
+// RealTickers is how many tickers a generator has unless told (UseTickers).
+const RealTickers = len(tickerNames)
 
 var tickerNames = [...]string{"AMZN", "AAPL", "MSFT", "GOOG", "NVDA", "TSLA", "META", "NFLX", "INTC", "ORCL", "CRM", "ADBE"}
 
@@ -53,6 +60,54 @@ func NewTradeGenerator(seed uint64, start time.Time) *TradeGenerator {
 	return g
 }
 
+// UseTickers gives the generator n tickers instead of the 12 real ones: the
+// first n real names for n <= 12, drawn at random as by default; for more,
+// the 12 real names and synthetic ones (T0000012, T0000013, ...), shuffled
+// once and then drawn in that order round after round, so that every n
+// consecutive trades name every ticker once (and drawing stays cheap with
+// millions). A workload with many keys has them all in every window that
+// spans n trades. Call it once, before the first trade.
+func (g *TradeGenerator) UseTickers(n int) {
+	n = max(n, 1)
+	g.next = 0
+	if n <= len(tickerNames) {
+		g.tickers = g.tickers[:n]
+		g.rounds = false
+		return
+	}
+	names := make([]byte, 0, 8*(n-len(g.tickers)))
+	for i := len(g.tickers); i < n; i++ {
+		start := len(names)
+		names = append(names, 'T')
+		names = appendPadded(names, i, 7)
+		g.tickers = append(g.tickers, ticker{name: string(names[start:]), level: 20 + g.rng.Float64()*480, vol: 0.0005 + g.rng.Float64()*0.002})
+	}
+	g.rng.Shuffle(len(g.tickers), func(i, j int) { g.tickers[i], g.tickers[j] = g.tickers[j], g.tickers[i] })
+	g.rounds = true
+}
+
+// appendPadded appends v in decimal with at least width digits.
+func appendPadded(b []byte, v, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(v), 10)
+	for range width - len(s) {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+// pick chooses the next trade's ticker.
+func (g *TradeGenerator) pick() *ticker {
+	if !g.rounds {
+		return &g.tickers[g.rng.IntN(len(g.tickers))]
+	}
+	t := &g.tickers[g.next]
+	if g.next++; g.next == len(g.tickers) {
+		g.next = 0
+	}
+	return t
+}
+
 // Next returns the next trade, its event time Step later on average.
 func (g *TradeGenerator) Next() Trade {
 	return g.NextAt(g.clock.Add(time.Duration(g.rng.Int64N(int64(2*g.Step) + 1))))
@@ -63,7 +118,7 @@ func (g *TradeGenerator) Next() Trade {
 func (g *TradeGenerator) NextAt(at time.Time) Trade {
 	g.n++
 	g.clock = at
-	t := &g.tickers[g.rng.IntN(len(g.tickers))]
+	t := g.pick()
 	t.level *= math.Exp(g.rng.NormFloat64() * t.vol)
 	price := t.level * (1 + g.rng.NormFloat64()*0.0005)
 	spike := g.SpikeEvery > 0 && g.n%g.SpikeEvery == 0
