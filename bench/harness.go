@@ -43,6 +43,18 @@ func Time(stage string, fn func() (events, bytes int64, err error)) (Measure, er
 	return Measure{Stage: stage, Events: events, Bytes: bytes, Wall: time.Since(t0), CPU: cpuTime() - c0}, err
 }
 
+// Add sums the measures of a stage timed in parts (its first part's name).
+func (m Measure) Add(o Measure) Measure {
+	if m.Stage == "" {
+		m.Stage = o.Stage
+	}
+	m.Events += o.Events
+	m.Bytes += o.Bytes
+	m.Wall += o.Wall
+	m.CPU += o.CPU
+	return m
+}
+
 // Machine describes where a benchmark ran, for the report.
 func Machine() string {
 	model := "unknown CPU"
