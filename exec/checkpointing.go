@@ -12,6 +12,8 @@ import (
 
 	"github.com/eddy-streams/eddy/exec/checkpoint"
 	"github.com/eddy-streams/eddy/exec/snapshot"
+	"github.com/eddy-streams/eddy/planner"
+	"github.com/eddy-streams/eddy/sql/expr"
 )
 
 // Checkpointing puts a job in its application's checkpoints (coordinator.go).
@@ -296,6 +298,9 @@ func CheckpointedWorkers(c *checkpoint.Checkpoint, job string) (int, bool) {
 // plan differs in what it keeps cannot be restored into it.
 func (j *Job) fingerprint() string {
 	p := j.plan
+	if p.Over != nil {
+		return overFingerprint(p.Over)
+	}
 	if p.Agg == nil {
 		return "stateless"
 	}
@@ -308,6 +313,30 @@ func (j *Job) fingerprint() string {
 	return s
 }
 
+// overFingerprint covers what an OVER query's state holds: partitions by
+// key (names and types), each function's state (its frame, argument,
+// default and result), the carried columns of rows not yet emitted, and the
+// workers the partitions are spread over.
+func overFingerprint(st *planner.OverStage) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "over keys=%d"+fingerprintWorkers+"%d partition=[", len(st.KeyExprs), max(1, st.Workers))
+	for i, k := range st.KeyExprs {
+		fmt.Fprintf(&b, " %s:%v", st.KeyNames[i], k.Type())
+	}
+	b.WriteString(" ] funcs=[")
+	typeOf := func(e expr.Expr) string {
+		if e == nil {
+			return "-"
+		}
+		return e.Type().String()
+	}
+	for _, f := range st.Funcs {
+		fmt.Fprintf(&b, " %s(%s,%d,%s)/%v/%v", f.Fn, typeOf(f.Arg), f.Offset, typeOf(f.Default), f.Frame, f.T)
+	}
+	fmt.Fprintf(&b, " ] carry=%v", st.OverSchema[:len(st.Carry)])
+	return b.String()
+}
+
 // checkFingerprint refuses a checkpoint of a different plan.
 func (ck *jobCheckpoints) checkFingerprint(j *Job) error {
 	ck.fingerprint = j.fingerprint()
@@ -315,7 +344,8 @@ func (ck *jobCheckpoints) checkFingerprint(j *Job) error {
 		return nil
 	}
 	for _, op := range ck.restore.Operators {
-		if op.Name == ck.name && op.Fingerprint != ck.fingerprint {
+		// (Checkpoints before projections recorded theirs have none.)
+		if op.Name == ck.name && op.Fingerprint != ck.fingerprint && (op.Fingerprint != "" || ck.fingerprint != "stateless") {
 			return fmt.Errorf("checkpoint %d: the state of query %s was kept by a different plan (%s; now %s), so it cannot be restored",
 				ck.restore.ID, ck.name, op.Fingerprint, ck.fingerprint)
 		}

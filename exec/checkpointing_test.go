@@ -164,8 +164,12 @@ type crashJob struct {
 // the rows each committed, in commit order, and the number of crashes.
 func crashAndRestore(t *testing.T, rng *rand.Rand, job crashJob) (want, got [][]string, crashes int) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
+	mem := &countingAllocator{Allocator: memory.NewGoAllocator()} // (a CheckedAllocator's stacks would dominate)
+	defer func() {
+		if n := mem.n.Load(); n != 0 {
+			t.Errorf("%d bytes of Arrow memory not released", n)
+		}
+	}()
 	seq := batchSequence(job.counts, job.splits, rng)
 	run := func(store checkpoint.Store, sink *txSink, stopAfter int) (crashed bool) {
 		t.Helper()
@@ -238,16 +242,21 @@ func crashAndRestore(t *testing.T, rng *rand.Rand, job crashJob) (want, got [][]
 // sameRows fails unless got and want hold the same rows, as multisets.
 func sameRows(t *testing.T, what string, want, got [][]string) {
 	t.Helper()
-	key := func(r []string) string { return strings.Join(r, "|") }
-	a, b := slices.Clone(want), slices.Clone(got)
-	slices.SortFunc(a, func(x, y []string) int { return strings.Compare(key(x), key(y)) })
-	slices.SortFunc(b, func(x, y []string) int { return strings.Compare(key(x), key(y)) })
+	keys := func(rows [][]string) []string {
+		ks := make([]string, len(rows))
+		for i, r := range rows {
+			ks[i] = strings.Join(r, "|")
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	a, b := keys(want), keys(got)
 	if len(a) != len(b) {
 		t.Fatalf("%s: %d rows, uninterrupted %d", what, len(b), len(a))
 	}
 	for i := range a {
-		if key(a[i]) != key(b[i]) {
-			t.Fatalf("%s: row %d is %v, uninterrupted %v", what, i, b[i], a[i])
+		if a[i] != b[i] {
+			t.Fatalf("%s: row %d is %s, uninterrupted %s", what, i, b[i], a[i])
 		}
 	}
 }
@@ -313,6 +322,70 @@ func TestCheckpointedWorkers(t *testing.T) {
 	}
 }
 
+// overCheckpointQuery has OVER functions of every kind of state: running
+// sums over a ring (ROWS and RANGE), sliding aggregates of every lifted value
+// (DOUBLE sums, DECIMAL sums, moments, MIN/MAX of numbers and of text),
+// LAG and LEAD (rows waiting for later ones, several LEADs at once),
+// ROW_NUMBER; partitioned by k, over three shards with late rows.
+func overCheckpointQuery() string {
+	fns := []ofn{
+		{fn: "count_star", frame: "range", pre: 2000}, {fn: "sum", col: "v", frame: "range", pre: 700},
+		{fn: "avg", col: "d", frame: "range", pre: 2000}, {fn: "min", col: "d", frame: "range", pre: 300},
+		{fn: "stddev_pop", col: "d", frame: "range", pre: 2000}, {fn: "last_value", col: "v", frame: "range", pre: 2000},
+		{fn: "count", col: "d", frame: "rows", pre: 7}, {fn: "sum", col: "d", frame: "rows", pre: 7},
+		{fn: "max", col: "v", frame: "rows", pre: 40}, {fn: "var_samp", col: "v", frame: "rows", pre: 12},
+		{fn: "row_number"}, {fn: "lag", col: "v", k: 1}, {fn: "lag", col: "d", k: 3, def: "-1.5"},
+		{fn: "lag", col: "v", k: 2, def: "-9", frame: "range", pre: 1000},
+		{fn: "lead", col: "v", k: 1}, {fn: "lead", col: "d", k: 2, def: "0.25"},
+		{fn: "lead", col: "v", k: 1, def: "-7", frame: "range", fol: 300},
+		{fn: "lead", col: "v", k: 3, frame: "rows", fol: 3},
+	}
+	cols := []string{"id", "k", "d"}
+	for _, f := range fns {
+		cols = append(cols, f.sql("ts"))
+	}
+	cols = append(cols,
+		"SUM(CAST(v AS DECIMAL(10,2))) OVER (PARTITION BY k ORDER BY ts RANGE INTERVAL '900' MILLISECOND PRECEDING)",
+		"AVG(CAST(v AS DECIMAL(10,2))) OVER (PARTITION BY k ORDER BY ts ROWS 5 PRECEDING)",
+		"MAX(CAST(id AS VARCHAR)) OVER (PARTITION BY k ORDER BY ts ROWS 9 PRECEDING)",
+		"LEAD(CAST(d AS DECIMAL(12,2)), 2, 0) OVER (PARTITION BY k ORDER BY ts)")
+	for i := range cols[3:] {
+		cols[3+i] += fmt.Sprintf(" AS c%d", i)
+	}
+	return fmt.Sprintf("SELECT %s FROM s WHERE id %% 11 <> 3;", strings.Join(cols, ",\n  "))
+}
+
+// overJob is the input of the OVER crash tests.
+func overJob(t *testing.T, rng *rand.Rand, plan func() *planner.Physical) crashJob {
+	splits := []string{"a", "b", "c"}
+	evs := overGen(rng, checkpointEvents, splits, 40, 799, 1800, 131)
+	job := crashJob{plan: plan, splits: splits, counts: map[string]int{}}
+	bySplit := map[string][]overEvent{}
+	for _, e := range evs {
+		bySplit[e.split] = append(bySplit[e.split], e)
+		job.counts[e.split]++
+	}
+	p := plan()
+	job.record = func(split string, from, to int, mem memory.Allocator) arrow.RecordBatch {
+		return overRecord(p, bySplit[split][from:to], mem)
+	}
+	return job
+}
+
+// TestCheckpointRestoreOver crashes an OVER query (ROWS and RANGE frames,
+// LAG, LEAD, ROW_NUMBER, partitioned, several workers) at random batches:
+// rows waiting for the watermark or for a LEAD, frames and partial
+// aggregates are restored, and the committed output equals an
+// uninterrupted run's, row for row.
+func TestCheckpointRestoreOver(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	q := overCheckpointQuery()
+	plan := func() *planner.Physical { return overPlan(t, 800, q, 3) }
+	want, got, crashes := crashAndRestore(t, rng, overJob(t, rng, plan))
+	sameRows(t, fmt.Sprintf("after %d crashes", crashes), want, got)
+	t.Logf("%d rows", len(want))
+}
+
 // TestCheckpointRestoreUpdating crashes updating queries, whose output stage
 // remembers the rows it wrote (the changelog), at random batches. Each
 // committed changelog, played as a consumer would, must retract only rows
@@ -349,5 +422,74 @@ func TestCheckpointRestoreUpdating(t *testing.T) {
 				t.Fatalf("%d retractions, uninterrupted %d", gotRetracted, wantRetracted)
 			}
 		})
+	}
+}
+
+// A checkpoint of an OVER query cannot be restored into a query whose state
+// means something else (another frame, function, partitioning or number of
+// workers): NewJob refuses it, naming the query. The same query restores,
+// and CheckpointedWorkers reads its worker count.
+func TestCheckpointOverChangedQuery(t *testing.T) {
+	const q = `SELECT id, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS 5 PRECEDING) AS s,
+  LEAD(v) OVER (PARTITION BY k ORDER BY ts) AS nxt FROM s;`
+	rng := rand.New(rand.NewPCG(3, 4))
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	p := overPlan(t, 500, q, 2)
+	evs := overGen(rng, 2000, []string{"s0"}, 10, 400, 0, 0)
+	src := newOverSource(p, evs, rng, 100, mem)
+	defer src.Close()
+	store := checkpoint.NewDirStore(t.TempDir())
+	ctx := context.Background()
+	coord, err := NewCoordinator(ctx, CoordinatorConfig{Store: store, App: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := NewJob(p, src, &txSink{}, nil, JobOptions{IdleTimeout: -1, Mem: mem, Checkpointing: &Checkpointing{Coordinator: coord, Name: "q0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	coord.Wait()
+	restore, _, err := checkpoint.Latest(ctx, store, "app")
+	if err != nil || restore == nil {
+		t.Fatalf("no checkpoint: %v", err)
+	}
+	if n, ok := CheckpointedWorkers(restore, "q0"); !ok || n != 2 {
+		t.Fatalf("CheckpointedWorkers: %d, %v; want 2", n, ok)
+	}
+	newJob := func(query string, workers int) error {
+		coord, err := NewCoordinator(ctx, CoordinatorConfig{Store: store, App: "app", Restore: restore})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = NewJob(overPlan(t, 500, query, workers), nil, &txSink{}, nil, JobOptions{Mem: mem,
+			Checkpointing: &Checkpointing{Coordinator: coord, Name: "q0"}})
+		return err
+	}
+	if err := newJob(q, 2); err != nil {
+		t.Fatalf("the same query: %v", err)
+	}
+	for _, tc := range []struct{ what, query string }{
+		{"another frame", strings.Replace(q, "ROWS 5", "ROWS 6", 1)},
+		{"a RANGE frame", strings.Replace(q, "ROWS 5 PRECEDING", "RANGE INTERVAL '5' SECOND PRECEDING", 1)},
+		{"another function", strings.Replace(q, "SUM(v)", "MAX(v)", 1)},
+		{"another argument type", strings.Replace(q, "SUM(v)", "SUM(d)", 1)},
+		{"another partitioning", strings.ReplaceAll(q, "PARTITION BY k ", "PARTITION BY k, v ")},
+		{"no partitioning", strings.ReplaceAll(q, "PARTITION BY k ", "")},
+		{"another LEAD offset", strings.Replace(q, "LEAD(v)", "LEAD(v, 2)", 1)},
+		{"a function more", strings.Replace(q, " FROM s", ", ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts) AS rn FROM s", 1)},
+		{"other columns carried", strings.Replace(q, "SELECT id,", "SELECT id, d,", 1)},
+		{"no OVER", "SELECT id, v FROM s;"},
+	} {
+		err := newJob(tc.query, 2)
+		if err == nil || !strings.Contains(err.Error(), "query q0") || !strings.Contains(err.Error(), "different plan") {
+			t.Errorf("%s: %v, want a refusal naming query q0", tc.what, err)
+		}
+	}
+	if err := newJob(q, 3); err == nil || !strings.Contains(err.Error(), "query q0") {
+		t.Errorf("3 workers instead of 2: %v, want a refusal naming query q0", err)
 	}
 }

@@ -103,9 +103,6 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		}
 	}
 	if opts.Checkpointing != nil {
-		if p.Over != nil {
-			return nil, fmt.Errorf("checkpoints do not cover OVER windows yet: run this query without checkpoints")
-		}
 		if j.ck, err = newJobCheckpoints(opts.Checkpointing); err != nil {
 			return nil, err
 		}
@@ -117,6 +114,14 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 		if j.over, err = newOverExec(p); err != nil {
 			return nil, err
 		}
+		if j.ck != nil {
+			if err := checkCellSchema(j.over.spec.schema, "OVER"); err != nil {
+				return nil, err
+			}
+			if err := j.ck.checkFingerprint(j); err != nil {
+				return nil, err
+			}
+		}
 		return j, nil
 	}
 	if p.Agg == nil {
@@ -126,6 +131,11 @@ func NewJob(p *planner.Physical, src Source, sink Sink, errs ErrorSink, opts Job
 				return nil, fmt.Errorf("SELECT %s: %w", p.Output[i].Name, err)
 			}
 			j.project = append(j.project, ev)
+		}
+		if j.ck != nil {
+			if err := j.ck.checkFingerprint(j); err != nil {
+				return nil, err
+			}
 		}
 		return j, nil
 	}

@@ -119,12 +119,25 @@ func (j *Job) runOver(ctx context.Context) error {
 	in := make([]chan overMsg, workers)
 	out := make(chan overOut, workers*4)
 	var wg sync.WaitGroup
-	for w := range workers {
+	ows := make([]*overWorker, workers)
+	for w := range ows {
+		ows[w] = newOverWorker(j.over.spec, j.mem)
+		if err := j.restoreWorker(w, ows[w]); err != nil {
+			for _, ow := range ows[:w] {
+				ow.close() // restored rows hold memory
+			}
+			return err
+		}
+	}
+	for w, ow := range ows {
 		in[w] = make(chan overMsg, 8)
-		ow := newOverWorker(j.over.spec, j.mem)
 		wg.Go(func() {
 			defer ow.close()
 			for m := range in[w] {
+				if m.barrier != 0 {
+					out <- overOut{epoch: m.epoch, barrierPart: barrierPart{barrier: m.barrier, worker: w, state: ow.snapshot(), at: time.Now()}}
+					continue
+				}
 				out <- ow.handle(m)
 			}
 		})
@@ -140,10 +153,13 @@ func (j *Job) runOver(ctx context.Context) error {
 func (j *Job) scanOver(ctx context.Context, in []chan overMsg) error {
 	st := j.plan.Over
 	wm := newWatermarker(st.WatermarkDelay, st.EventTime, j.opts.IdleTimeout)
-	lister, _ := j.src.(SplitLister)
 	sent := int64(minTime)
-	epoch := int64(0)
 	seq := int64(0)
+	if err := j.restoreScan(wm, &sent, &seq); err != nil {
+		return err
+	}
+	lister, _ := j.src.(SplitLister)
+	epoch := int64(0)
 	var wmAt []int64
 	send := func(c *overChunk, perWorker [][]int32) error {
 		epoch++
@@ -165,12 +181,35 @@ func (j *Job) scanOver(ctx context.Context, in []chan overMsg) error {
 		}
 		return nil
 	}
+	// A barrier follows the rows before it to every worker.
+	sendBarrier := func(id int64) error {
+		j.ck.recordBarrier(id, scanSnapshot(wm, sent, seq))
+		epoch++
+		for _, ch := range in {
+			select {
+			case ch <- overMsg{barrier: id, epoch: epoch}:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		return nil
+	}
 	for {
 		b, err := j.next(ctx)
 		if err == io.EOF {
 			sent = wm.finish()
 			j.stats.watermark.Store(sent)
-			return send(nil, nil)
+			if err := send(nil, nil); err != nil || j.ck == nil || ctx.Err() != nil {
+				return err
+			}
+			// The end of a bounded source: a last checkpoint covers all of it,
+			// and the job ends once its output is committed.
+			id, err := j.ck.finalBarrier(ctx)
+			if err != nil {
+				return err
+			}
+			j.ck.final = id
+			return sendBarrier(id)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -211,6 +250,14 @@ func (j *Job) scanOver(ctx context.Context, in []chan overMsg) error {
 		}
 		if ctx.Err() != nil {
 			return nil
+		}
+		if j.ck != nil {
+			j.ck.saw(b)
+			if id := j.ck.pendingBarrier(); id != 0 {
+				if err := sendBarrier(id); err != nil {
+					return err
+				}
+			}
 		}
 	}
 }
@@ -351,7 +398,16 @@ func (j *Job) overRoute(ctx context.Context, b SourceBatch, wm *watermarker, now
 func (j *Job) overOutput(ctx context.Context, out <-chan overOut, workers int, cancel context.CancelCauseFunc) error {
 	return gatherEpochs(ctx, j, out, workers, cancel,
 		func(m overOut) int64 { return m.epoch },
-		func(ms []overOut, written *int64) (bool, error) { return j.overEmit(ctx, ms, written) },
+		func(ms []overOut, written *int64) (bool, error) {
+			if len(ms) > 0 && ms[0].barrier != 0 {
+				parts := make([]barrierPart, len(ms))
+				for i, m := range ms {
+					parts[i] = m.barrierPart
+				}
+				return false, j.alignedBarrier(ctx, parts, nil)
+			}
+			return j.overEmit(ctx, ms, written)
+		},
 		func(m overOut) {
 			if m.rec != nil {
 				m.rec.Release()

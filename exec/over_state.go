@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
+	"github.com/eddy-streams/eddy/exec/snapshot"
 	"github.com/eddy-streams/eddy/planner"
 	"github.com/eddy-streams/eddy/sql"
 	"github.com/eddy-streams/eddy/sql/types"
@@ -103,6 +104,12 @@ type fnState interface {
 	next() int64
 	// empty says whether the state holds nothing.
 	empty() bool
+	// save writes the state for a checkpoint (over_snapshot.go); rows
+	// numbers the partition's rows waiting for a LEAD.
+	save(e *snapshot.Encoder, rows map[*overRow]int)
+	// load replaces a fresh state's with a saved one; rows are the rows
+	// waiting for a LEAD, by number.
+	load(d *snapshot.Decoder, rows []*overRow)
 }
 
 // newFnState returns a maker of the per-partition state of f, the query's

@@ -112,22 +112,26 @@ func newOverWorker(spec *overSpec, mem memory.Allocator) *overWorker {
 }
 
 // overMsg is what the scan stage sends a worker: the rows of a chunk that are
-// its (none: chunk nil), and the watermark after the batch.
+// its (none: chunk nil), and the watermark after the batch; or a checkpoint
+// barrier.
 type overMsg struct {
-	chunk *overChunk
-	rows  []int32
-	wm    int64
-	epoch int64
+	chunk   *overChunk
+	rows    []int32
+	wm      int64
+	epoch   int64
+	barrier int64
 }
 
 // overOut is a worker's answer to a message: the rows it finished, in
-// (time, arrival) order, with their times and arrival numbers.
+// (time, arrival) order, with their times and arrival numbers; at a barrier,
+// its index and state.
 type overOut struct {
 	epoch int64
 	rec   arrow.RecordBatch // nil for none
 	times []int64
 	seqs  []int64
 	errs  []string
+	barrierPart
 }
 
 func (w *overWorker) handle(m overMsg) overOut {
