@@ -18,18 +18,22 @@ import (
 )
 
 // killApp is the application of the checkpoint kill tests: TUMBLE into a file
-// sink and SESSION into a stream sink, all over the same
+// sink, SESSION into a stream sink, OVER into a file sink, all over the same
 // event-time stream. %[1]s prefixes every output (file and stream names).
 const killApp = `CREATE STREAM events (k VARCHAR, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
   WITH (connector = 'kinesis', stream = 'events', max_batch_rows = '%[3]d');
 CREATE SINK tumbles WITH (connector = 'file', path = '%[2]s/%[1]stumbles.jsonl', format = 'json');
 CREATE SINK sessions WITH (connector = 'kinesis', stream = '%[1]ssessions');
+CREATE SINK overs WITH (connector = 'file', path = '%[2]s/%[1]sovers.jsonl', format = 'json');
 INSERT INTO tumbles
   SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS top
   FROM events GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND);
 INSERT INTO sessions
   SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) AS total
   FROM events GROUP BY k, SESSION(ts, INTERVAL '1' SECOND);
+INSERT INTO overs
+  SELECT k, ts, v, SUM(v) OVER w AS sum5s, COUNT(*) OVER w AS n5s
+  FROM events WINDOW w AS (PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '5' SECOND PRECEDING AND CURRENT ROW);
 `
 
 // killEvents generates the input in chunks: event time moves forward from
@@ -185,6 +189,7 @@ func killAndRestore(t *testing.T, cfg killConfig) {
 	}{
 		{"tumbles (file)", readFile("app_tumbles.jsonl"), readFile("ref_tumbles.jsonl"), chunks * perChunk / 100},
 		{"sessions (stream)", readStream("app_sessions"), readStream("ref_sessions"), chunks * perChunk / 100},
+		{"overs (file)", readFile("app_overs.jsonl"), readFile("ref_overs.jsonl"), chunks * perChunk},
 	} {
 		got, want := sortedLines(out.got), sortedLines(out.want)
 		if len(want) < out.minRows {
@@ -221,8 +226,8 @@ func midHashKey(t *testing.T, start, end string) string {
 	return s.Add(s, e).Rsh(s, 1).String()
 }
 
-// TestCheckpointKillRestoreIsExact is the kill test of issue 5: TUMBLE and
-// SESSION over 204,000 events into file and stream sinks, SIGKILLed
+// TestCheckpointKillRestoreIsExact is the kill test of issue 5: TUMBLE,
+// SESSION and OVER over 204,000 events into file and stream sinks, SIGKILLed
 // 12 times at random moments, then run to the end.
 func TestCheckpointKillRestoreIsExact(t *testing.T) {
 	killAndRestore(t, killConfig{})
