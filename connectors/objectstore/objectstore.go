@@ -157,6 +157,9 @@ func where(o s3.Options) string {
 func (s *S3Store) check(ctx context.Context, cfg aws.Config) error {
 	o := s.client.Options()
 	at := where(o)
+	if cfg.Credentials == nil {
+		return fmt.Errorf("no AWS credentials for %s; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or choose a profile with AWS_PROFILE", at)
+	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
