@@ -51,12 +51,16 @@ type Server struct {
 }
 
 // Binary returns the path of the versitygw executable: on PATH, else in
-// GOPATH/bin.
+// $(go env GOPATH)/bin.
 func Binary() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
+	gopath := build.Default.GOPATH
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
+		gopath = string(bytes.TrimSpace(out)) // also set by go env -w
+	}
+	for _, dir := range filepath.SplitList(gopath) {
 		p := filepath.Join(dir, "bin", "versitygw")
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p, nil
