@@ -30,6 +30,10 @@ type JobOptions struct {
 	// Checkpointing, when set, makes the job take part in its application's
 	// checkpoints and resume from the one the coordinator restores.
 	Checkpointing *Checkpointing
+	// KeepOpenAtEnd ends a bounded run without closing its windows: the last
+	// checkpoint keeps them (and the watermark) as they are, for the next run
+	// to go on with. Without it the end of the input closes every window.
+	KeepOpenAtEnd bool
 	// FlushInterval is how often the sink is flushed while running (default 1s).
 	FlushInterval time.Duration
 	Now           func() time.Time
@@ -546,8 +550,13 @@ func (j *Job) scanForAggregation(ctx context.Context, in []chan workerMsg) error
 	for {
 		b, err := j.next(ctx)
 		if err == io.EOF {
-			if err := sendWatermark(wm.finish()); err != nil || j.ck == nil {
-				return err
+			if !j.opts.KeepOpenAtEnd {
+				if err := sendWatermark(wm.finish()); err != nil {
+					return err
+				}
+			}
+			if j.ck == nil {
+				return nil
 			}
 			// The end of a bounded source: a last checkpoint covers all of it,
 			// and the job ends once its output is committed.

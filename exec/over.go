@@ -197,10 +197,15 @@ func (j *Job) scanOver(ctx context.Context, in []chan overMsg) error {
 	for {
 		b, err := j.next(ctx)
 		if err == io.EOF {
-			sent = wm.finish()
-			j.stats.watermark.Store(sent)
-			if err := send(nil, nil); err != nil || j.ck == nil || ctx.Err() != nil {
-				return err
+			if !j.opts.KeepOpenAtEnd {
+				sent = wm.finish()
+				j.stats.watermark.Store(sent)
+				if err := send(nil, nil); err != nil {
+					return err
+				}
+			}
+			if j.ck == nil || ctx.Err() != nil {
+				return nil
 			}
 			// The end of a bounded source: a last checkpoint covers all of it,
 			// and the job ends once its output is committed.

@@ -53,10 +53,12 @@ func (w *watermarker) split(id string, now time.Time) *splitClock {
 	return c
 }
 
-// know registers splits the source lists, so they hold the watermark until they report.
+// know registers splits the source lists, so they hold the watermark until
+// they report. A listed split is not done: a bounded run ends open shards at
+// its bound, and a run resumed from its checkpoint reads them on.
 func (w *watermarker) know(ids []string, now time.Time) {
 	for _, id := range ids {
-		w.split(id, now)
+		w.split(id, now).done = false
 	}
 }
 

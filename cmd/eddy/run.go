@@ -26,6 +26,7 @@ type runFlags struct {
 	allowStateReset bool
 	noCheckpoints   bool
 	savepointWait   time.Duration
+	noDrain         bool
 }
 
 func (a *invocation) runCommand() *cobra.Command {
@@ -38,7 +39,15 @@ SELECT), then runs every query until Ctrl-C, which stops reading and flushes the
 sinks. SELECT results without a sink print to stdout (--format table or json).
 
 --bounded reads every source up to its end as of the start, closes every window,
-flushes the sinks and exits 0: the mode for tests and backfills.
+flushes the sinks and exits 0: the mode for tests and backfills. A bounded run
+ends event time: rows that arrive later for windows it closed are late. With
+--no-drain it ends with its windows open instead, kept in its last checkpoint,
+so that the next run (bounded or not) goes on where it stopped: the mode for
+incremental batches.
+
+The application is checkpointed every --checkpoint-interval, at the end of a
+bounded run and on Ctrl-C or SIGTERM (a savepoint); started again, it resumes
+from its newest checkpoint (docs/checkpoints.md; eddy checkpoints list NAME).
 
 Records that fail to decode, rows later than the watermark and rows whose
 expressions fail go to the application's error stream, the store stream
@@ -57,7 +66,10 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 			if err != nil {
 				return err
 			}
-			opts := app.RunOptions{Bounded: f.bounded, Workers: f.workers, IdleTimeout: f.idle}
+			if f.noDrain && (!f.bounded || f.noCheckpoints) {
+				return fmt.Errorf("--no-drain ends a --bounded run with its windows open in the last checkpoint: use it with --bounded, without --no-checkpoints")
+			}
+			opts := app.RunOptions{Bounded: f.bounded, Workers: f.workers, IdleTimeout: f.idle, NoDrain: f.noDrain}
 			if opts.Checkpoints, err = a.runCheckpoints(cmd, application, f); err != nil {
 				return err
 			}
@@ -101,6 +113,7 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 	cmd.Flags().StringVar(&f.from, "from-checkpoint", "latest", "resume from this checkpoint id, latest, or none to start afresh")
 	cmd.Flags().BoolVar(&f.allowStateReset, "allow-state-reset", false, "start afresh, with a warning, when the checkpoint's state no longer fits the application")
 	cmd.Flags().BoolVar(&f.noCheckpoints, "no-checkpoints", false, "run without checkpoints: nothing is resumed, sinks write at once (at least once)")
+	cmd.Flags().BoolVar(&f.noDrain, "no-drain", false, "with --bounded: end without closing windows; the last checkpoint keeps them open for the next run")
 	cmd.Flags().DurationVar(&f.savepointWait, "savepoint-timeout", time.Minute, "how long a stop (Ctrl-C, SIGTERM) may take to write its final checkpoint")
 	return cmd
 }

@@ -49,6 +49,9 @@ type RunOptions struct {
 	// Checkpoints, when set, checkpoints the application and resumes it from
 	// a checkpoint; nil runs without.
 	Checkpoints *Checkpoints
+	// NoDrain ends a bounded run without closing its windows: its last
+	// checkpoint keeps them open for the next run (needs Checkpoints).
+	NoDrain bool
 }
 
 // Application is a compiled SQL application.
@@ -177,6 +180,9 @@ func (a *Application) Prepare(ctx context.Context, env Env, opts RunOptions) (*P
 // prepareAll is Prepare with one choice of checkpoint. On failure the
 // returned Prepared, if any, is closed and says which checkpoint was tried.
 func (a *Application) prepareAll(ctx context.Context, env Env, opts RunOptions) (*Prepared, error) {
+	if opts.NoDrain && (!opts.Bounded || opts.Checkpoints == nil) {
+		return nil, fmt.Errorf("ending a run without closing its windows needs a bounded run with checkpoints")
+	}
 	p := &Prepared{checkpoints: opts.Checkpoints, log: env.Logger}
 	if opts.Checkpoints != nil {
 		coord, restored, err := a.newCoordinator(ctx, env, opts.Checkpoints)
@@ -252,7 +258,8 @@ func (a *Application) prepare(env Env, opts RunOptions, q Query, name string, er
 		src.Close()
 		return nil, err
 	}
-	jo := exec.JobOptions{SourceName: def.Name, IdleTimeout: opts.IdleTimeout, Logger: env.Logger, Now: env.Now}
+	jo := exec.JobOptions{SourceName: def.Name, IdleTimeout: opts.IdleTimeout, Logger: env.Logger, Now: env.Now,
+		KeepOpenAtEnd: opts.NoDrain}
 	if p.coord != nil {
 		jo.Checkpointing = &exec.Checkpointing{Coordinator: p.coord, Name: name}
 	}
