@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eddy-streams/eddy/connectors/objectstore/s3test"
 )
 
 // killApp is the application of the checkpoint kill tests: TUMBLE into a file
@@ -158,6 +160,17 @@ func killAndRestore(t *testing.T, cfg killConfig) {
 	if resumed < kills/2 {
 		t.Fatalf("only %d of %d killed runs resumed from a checkpoint", resumed, kills)
 	}
+	if cfg.checkpoints != "" {
+		if _, err := os.Stat(filepath.Join(c.dataDir, "checkpoints")); !os.IsNotExist(err) {
+			t.Fatalf("checkpoints went to the data dir, not %s (%v)", cfg.checkpoints, err)
+		}
+		// The last three are kept, all taken since the last resume.
+		out := c.ok(nil, "checkpoints", "list", "app", "--checkpoints", cfg.checkpoints)
+		kept := regexp.MustCompile(`(?m)^(\d+) `).FindAllStringSubmatch(out, -1)
+		if len(kept) != 3 || must(strconv.Atoi(kept[2][1])) < lastResumed {
+			t.Fatalf("eddy checkpoints list in %s: want the 3 newest, from %d on:\n%s", cfg.checkpoints, lastResumed, out)
+		}
+	}
 	ref := c.run(nil, "run", refPath, "--bounded", "--no-checkpoints")
 	if ref.code != 0 {
 		t.Fatalf("reference run: exit %d\n%s", ref.code, ref.stderr)
@@ -237,4 +250,11 @@ func TestCheckpointKillRestoreIsExact(t *testing.T) {
 // while the application is being killed and restarted.
 func TestCheckpointKillAcrossResharding(t *testing.T) {
 	killAndRestore(t, killConfig{reshard: 4})
+}
+
+// TestCheckpointKillRestoreInS3 is the kill test with the checkpoints in an
+// S3 API bucket (versitygw, started by the test).
+func TestCheckpointKillRestoreInS3(t *testing.T) {
+	srv := s3test.Start(t)
+	killAndRestore(t, killConfig{checkpoints: "s3://" + srv.Bucket + "/eddy/checkpoints", env: srv.Env()})
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/eddy-streams/eddy/connectors/internal/s3test"
+	"github.com/eddy-streams/eddy/connectors/objectstore/s3test"
 	"github.com/eddy-streams/eddy/exec/checkpoint"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eddy-streams/eddy/connectors/internal/s3test"
+	"github.com/eddy-streams/eddy/connectors/objectstore/s3test"
 )
 
 func TestParseLocation(t *testing.T) {

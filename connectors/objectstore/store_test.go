@@ -15,7 +15,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"go.uber.org/goleak"
 
-	"github.com/eddy-streams/eddy/connectors/internal/s3test"
+	"github.com/eddy-streams/eddy/connectors/objectstore/s3test"
 	"github.com/eddy-streams/eddy/exec/checkpoint"
 )
 
