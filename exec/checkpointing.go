@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -215,6 +216,7 @@ func (j *Job) commit(ctx context.Context, id int64) error {
 		delete(ck.prepared, p)
 	}
 	ck.committed = max(ck.committed, id)
+	ck.c.committed(ck.name, ck.committed)
 	return nil
 }
 
@@ -310,8 +312,18 @@ func (j *Job) fingerprint() string {
 	for _, g := range a.Aggs {
 		s += fmt.Sprintf(" %s(%v,%v,%v)", g.Fn, g.Distinct, g.Param, g.T)
 	}
-	return s
+	// What each key is computed from: a GROUP BY that changed its expression
+	// but kept its name and type would otherwise restore foreign groups.
+	// Column positions are left out, so a stream may gain columns.
+	keys := make([]string, len(a.KeyExprs))
+	for i, k := range a.KeyExprs {
+		keys[i] = columnIndex.ReplaceAllString(k.String(), "")
+	}
+	return s + " by=[" + strings.Join(keys, ", ") + "]"
 }
+
+// columnIndex matches the position in a column reference's text (name#3).
+var columnIndex = regexp.MustCompile(`#\d+`)
 
 // overFingerprint covers what an OVER query's state holds: partitions by
 // key (names and types), each function's state (its frame, argument,

@@ -51,13 +51,17 @@ type Coordinator struct {
 	// checkpoints still hold their positions and state.
 	finished map[string]*jobAck
 	writes   sync.WaitGroup
+	// changed is closed and replaced whenever a job commits or ends, for
+	// WaitCommitted.
+	changed chan struct{}
 }
 
 // jobLink is how the coordinator reaches a job.
 type jobLink struct {
-	barriers chan int64 // a barrier to inject; capacity 1
-	commits  chan int64 // checkpoints complete, for the job's sink to commit
-	ended    bool
+	barriers  chan int64 // a barrier to inject; capacity 1
+	commits   chan int64 // checkpoints complete, for the job's sink to commit
+	ended     bool
+	committed int64 // the newest checkpoint the job's sink has committed
 }
 
 type inflight struct {
@@ -95,7 +99,8 @@ func NewCoordinator(ctx context.Context, cfg CoordinatorConfig) (*Coordinator, e
 	if err != nil {
 		return nil, err
 	}
-	return &Coordinator{cfg: cfg, log: cfg.Logger, jobs: map[string]*jobLink{}, nextID: next, finished: map[string]*jobAck{}}, nil
+	return &Coordinator{cfg: cfg, log: cfg.Logger, jobs: map[string]*jobLink{}, nextID: next, finished: map[string]*jobAck{},
+		changed: make(chan struct{})}, nil
 }
 
 // register adds a job before the application runs.
@@ -232,6 +237,7 @@ func (c *Coordinator) jobEnded(name string, last *jobAck, clean bool) {
 		return
 	}
 	l.ended = true
+	c.signal()
 	f := c.inflight
 	if !clean {
 		if f != nil && f.acks[name] == nil {
@@ -245,6 +251,48 @@ func (c *Coordinator) jobEnded(name string, last *jobAck, clean bool) {
 	c.finished[name] = last
 	c.writeIfWhole(f)
 	c.mu.Unlock()
+}
+
+// committed records that a job's sink has committed checkpoint id.
+func (c *Coordinator) committed(name string, id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l := c.jobs[name]; l != nil && id > l.committed {
+		l.committed = id
+		c.signal()
+	}
+}
+
+// signal wakes WaitCommitted. c.mu is held.
+func (c *Coordinator) signal() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// WaitCommitted returns once every job's sink has committed checkpoint id
+// (or a later one), or the job has ended: a stop that took a savepoint leaves
+// the savepoint's output visible, not waiting for the next run to commit it.
+func (c *Coordinator) WaitCommitted(ctx context.Context, id int64) error {
+	for {
+		c.mu.Lock()
+		waiting := ""
+		for name, l := range c.jobs {
+			if !l.ended && l.committed < id {
+				waiting = name
+				break
+			}
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		if waiting == "" {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("query %s has not committed checkpoint %d: %w", waiting, id, context.Cause(ctx))
+		}
+	}
 }
 
 // Wait returns once every checkpoint being written is written (or failed).

@@ -232,6 +232,15 @@ func TestSigtermTakesSavepoint(t *testing.T) {
 	if out := c.ok(nil, "checkpoints", "list", "app"); !strings.Contains(out, "\n1 ") {
 		t.Fatalf("no checkpoint after SIGTERM:\n%s", out)
 	}
+	// The savepoint's output is committed before the process exits: the
+	// windows closed by then (event time 0 to 48 s, 7 keys) are in the file,
+	// nothing is left pending.
+	if got := sortedFileLines(t, filepath.Join(dir, "counts.jsonl")); len(got) != 48*7 {
+		t.Fatalf("after SIGTERM the file holds %d rows, want the %d windows closed before the stop", len(got), 48*7)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".counts*")); len(left) > 0 {
+		t.Fatalf("after SIGTERM uncommitted output is left: %v", left)
+	}
 	c.ok(resumeEvents(50, 500), "put", "events", "--partition-key-field", "k")
 	r := c.run(nil, "run", app, "--bounded", "--format", "json")
 	if r.code != 0 || !strings.Contains(r.stderr, "resumes from checkpoint 1") || !strings.Contains(r.stderr, "500 rows in") {

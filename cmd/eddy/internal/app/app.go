@@ -168,7 +168,7 @@ func (a *Application) Prepare(ctx context.Context, env Env, opts RunOptions) (*P
 		opts.Checkpoints = &reset
 		p, err = a.prepareAll(ctx, env, opts)
 	} else if err != nil && p != nil && p.restored != nil {
-		err = fmt.Errorf("resume %s from checkpoint %d: %w\nif the application changed on purpose, --allow-state-reset starts it afresh (dropping that state), or --from-checkpoint picks another checkpoint",
+		err = fmt.Errorf("resume %s from checkpoint %d: %w; if the application changed on purpose, --allow-state-reset starts it afresh (dropping that state), or --from-checkpoint picks another checkpoint",
 			a.Name, p.restored.ID, err)
 	}
 	if err != nil {

@@ -130,6 +130,10 @@ func (p *Prepared) savepoint(ctx context.Context) {
 		p.log.Warn("savepoint on stop failed: the next run resumes from the checkpoint before", "err", err)
 		return
 	}
+	if err := p.coord.WaitCommitted(sctx, id); err != nil {
+		p.log.Warn("savepoint on stop: its output is committed by the next run", "id", id, "err", err)
+		return
+	}
 	p.log.Info("savepoint on stop", "id", id, "took", time.Since(start).Round(time.Millisecond))
 }
 
