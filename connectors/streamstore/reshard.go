@@ -202,8 +202,8 @@ func (s *Store) reshard(streamName string, edit func(p *reshardPlan) error) erro
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.deleted {
-		return errorf(ErrNotFound, "stream %q does not exist in %s", streamName, s.dir)
+	if err := st.writableLocked(s); err != nil {
+		return err
 	}
 	next := *st.meta
 	next.Shards = slices.Clone(st.meta.Shards)

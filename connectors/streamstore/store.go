@@ -111,6 +111,7 @@ type stream struct {
 	shards  map[uint32]*shard
 	routing []route // open shards by hash key range
 	deleted bool
+	closed  bool // set by Close, which then releases the LOCK: no more metadata writes
 }
 
 type route struct {
@@ -316,6 +317,7 @@ func (s *Store) Close() error {
 				errs = append(errs, err)
 			}
 		}
+		st.closed = true
 		st.mu.Unlock()
 		// Only once every pending record is written may another writer append.
 		st.releaseLock()
@@ -383,17 +385,15 @@ func (s *Store) isClosed() bool {
 
 // CreateStream creates a stream of shardCount shards with uniform hash key ranges
 // and makes this store its writer. It fails with ErrInUse when a stream of that
-// name exists, whichever process created it.
+// name exists, whichever process created it. CreateStreamWith also sets a
+// capacity mode and tags.
 func (s *Store) CreateStream(name string, shardCount int) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	if err := ValidateStreamName(name); err != nil {
-		return err
-	}
-	if shardCount < 1 || shardCount > s.opts.MaxShardsPerStream {
-		return errorf(ErrInvalidArgument, "shard count %d is out of range; a stream has 1 to %d shards", shardCount, s.opts.MaxShardsPerStream)
-	}
+	return s.CreateStreamWith(name, StreamOptions{Shards: shardCount})
+}
+
+// createStream creates a stream of checked name and shard count; attrs sets
+// the attributes of its metadata.
+func (s *Store) createStream(name string, shardCount int, attrs func(m *streamMeta)) error {
 	s.diskMu.Lock()
 	defer s.diskMu.Unlock()
 	if s.isClosed() {
@@ -412,6 +412,7 @@ func (s *Store) CreateStream(name string, shardCount int) error {
 	for i, rng := range UniformRanges(shardCount) {
 		meta.Shards = append(meta.Shards, shardMeta{Index: uint32(i), StartHashKey: rng.Start.String(), EndHashKey: rng.End.String(), CreatedAt: now})
 	}
+	attrs(meta)
 	// Build the stream in a temp dir and rename it into place, so a crash leaves
 	// either no stream or a whole one. The stream's LOCK is taken inside the temp
 	// dir, so the stream is owned from the moment its name appears (a flock
@@ -467,33 +468,45 @@ func (s *Store) CreateStream(name string, shardCount int) error {
 	return nil
 }
 
-// DeleteStream removes a stream and all its records, becoming its writer first.
-// Puts and reads in flight fail; other processes see the stream vanish when they
-// Refresh.
+// DeleteStream removes a stream and all its records, and its consumers,
+// becoming its writer first. Puts and reads in flight fail; other processes see
+// the stream vanish when they Refresh.
 func (s *Store) DeleteStream(name string) error {
+	return s.DeleteStreamWith(name, DeleteOptions{EnforceConsumerDeletion: true})
+}
+
+// DeleteStreamWith deletes a stream as DeleteStream does; without
+// o.EnforceConsumerDeletion it fails with ErrInUse, deleting nothing, when the
+// stream has registered consumers.
+func (s *Store) DeleteStreamWith(name string, o DeleteOptions) error {
 	st, err := s.writeStream(name)
 	if err != nil {
 		return err
 	}
 	s.diskMu.Lock()
 	defer s.diskMu.Unlock()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if s.isClosed() {
 		return ErrClosed
 	}
-	if s.streams[name] == st {
-		delete(s.streams, name)
-	}
-	s.mu.Unlock()
+	// The stream is marked deleted, under its lock, before it leaves s.streams:
+	// the consumer check and the deletion are one step for every other change.
 	st.mu.Lock()
-	if st.deleted {
+	if err := st.writableLocked(s); err != nil {
 		st.mu.Unlock()
-		return errorf(ErrNotFound, "stream %q does not exist in %s", name, s.dir)
+		return err
+	}
+	if n := len(st.meta.Consumers); n > 0 && !o.EnforceConsumerDeletion {
+		st.mu.Unlock()
+		return errorf(ErrInUse, "Stream %s has %d registered consumers; deregister them first, or delete it with EnforceConsumerDeletion.", name, n)
 	}
 	st.deleted = true
 	st.closeShards()
 	st.mu.Unlock()
+	s.mu.Lock()
+	if s.streams[name] == st {
+		delete(s.streams, name)
+	}
+	s.mu.Unlock()
 	// The LOCK stays held until the files are gone, so a store cleaning up
 	// leftovers leaves a delete in progress alone.
 	defer st.releaseLock()
@@ -529,15 +542,23 @@ func (s *Store) ListStreams() []string {
 	return names
 }
 
-// StreamDescription describes a stream and every shard it still has.
+// StreamDescription describes a stream, its attributes and every shard it
+// still has.
 type StreamDescription struct {
 	Name           string
-	Status         string // ACTIVE
-	CreatedAt      time.Time
+	Status         string    // ACTIVE
+	CreatedAt      time.Time // StreamCreationTimestamp
 	RetentionHours int
 	Epoch          int64
 	OpenShards     int
 	Shards         []ShardDescription
+
+	Mode            string            // ModeProvisioned or ModeOnDemand
+	EncryptionType  string            // EncryptionNone or EncryptionKMS
+	KeyID           string            // the KMS key with EncryptionKMS, else ""
+	EnhancedMetrics []string          // enabled shard-level metrics in AllMetrics' order; nil when none
+	Tags            map[string]string // nil when none
+	Consumers       []Consumer        // in registration order; nil when none
 }
 
 // ShardDescription describes one shard, as Kinesis' Shard shape does, plus what
@@ -569,6 +590,7 @@ func (s *Store) DescribeStream(name string) (StreamDescription, error) {
 		return StreamDescription{}, errorf(ErrNotFound, "stream %q does not exist in %s", name, s.dir)
 	}
 	d := StreamDescription{Name: st.name, Status: "ACTIVE", CreatedAt: st.meta.CreatedAt, RetentionHours: st.meta.RetentionHours, Epoch: st.meta.Epoch}
+	describeAttrs(&d, st.meta)
 	for _, sm := range st.meta.Shards {
 		d.Shards = append(d.Shards, st.describeShard(sm))
 		if sm.open() {
@@ -625,8 +647,8 @@ func (s *Store) SetRetention(name string, hours int) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.deleted {
-		return errorf(ErrNotFound, "stream %q does not exist in %s", name, s.dir)
+	if err := st.writableLocked(s); err != nil {
+		return err
 	}
 	next := *st.meta
 	next.RetentionHours = hours
@@ -677,7 +699,7 @@ func (s *Store) EnforceRetention() (RetentionReport, error) {
 func (s *Store) enforceStreamRetention(st *stream, now time.Time, rep *RetentionReport) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.deleted {
+	if st.deleted || st.closed {
 		return nil
 	}
 	cutoff := now.Add(-time.Duration(st.meta.RetentionHours) * time.Hour)
