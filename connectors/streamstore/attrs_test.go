@@ -1,6 +1,7 @@
 package streamstore
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -422,4 +424,202 @@ func TestMetaVersions(t *testing.T) {
 	if got := mustTags(t, s, "v"); got["a"] != "1" {
 		t.Fatalf("tags %v", got)
 	}
+}
+
+// TestAttributesDuringPutsAndReshards changes attributes from several goroutines
+// while producers put, a resharder reshards, readers describe and read, and a
+// second store refreshes: every acknowledged record reads back once, no change
+// is lost, and the attributes and records survive a reopen.
+func TestAttributesDuringPutsAndReshards(t *testing.T) {
+	dir := t.TempDir()
+	opts := DefaultOptions()
+	opts.SegmentBytes = 16 << 10
+	s := openStore(t, dir, opts)
+	mustOK(t, s.CreateStreamWith("a", StreamOptions{Shards: 2, Tags: map[string]string{"fixed": "yes"}}))
+	follower := openStore(t, dir, DefaultOptions())
+
+	const producers, batches, changers, rounds = 4, 40, 3, 30
+	errs := make(chan error, 100)
+	fail := func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}
+	var puts sync.Mutex
+	var acked []put
+	var work, readers sync.WaitGroup
+	for p := range producers {
+		work.Go(func() {
+			for b := range batches {
+				var batch []PutEntry
+				for i := range 1 + b%9 {
+					batch = append(batch, entry(fmt.Sprintf("p%d-%d", p, i), fmt.Sprintf("p%d-b%d-%d", p, b, i)))
+				}
+				res, err := s.PutRecords(context.Background(), "a", batch)
+				if err != nil {
+					fail(fmt.Errorf("producer %d: %w", p, err))
+					return
+				}
+				puts.Lock()
+				for i, e := range batch {
+					acked = append(acked, put{key: e.PartitionKey, data: string(e.Data), shard: res[i].ShardID, seq: res[i].SequenceNumber})
+				}
+				puts.Unlock()
+			}
+		})
+	}
+	work.Go(func() {
+		for i := range 12 {
+			if err := s.UpdateShardCount("a", 1+i%4); err != nil {
+				fail(fmt.Errorf("reshard %d: %w", i, err))
+				return
+			}
+		}
+	})
+	// Each changer owns its tag keys and consumer names, so what the stream
+	// must hold at the end is known whatever the interleaving.
+	wantTags := make([]map[string]string, changers)
+	wantConsumers := make([][]string, changers)
+	for c := range changers {
+		work.Go(func() {
+			tags := map[string]string{}
+			var cons []string
+			for r := range rounds {
+				key := fmt.Sprintf("c%d-%d", c, r%7)
+				if r%3 == 2 {
+					if err := s.RemoveTags("a", []string{key}); err != nil {
+						fail(err)
+						return
+					}
+					delete(tags, key)
+				} else {
+					if err := s.AddTags("a", map[string]string{key: fmt.Sprint(r)}); err != nil {
+						fail(err)
+						return
+					}
+					tags[key] = fmt.Sprint(r)
+				}
+				name := fmt.Sprintf("c%d-%d", c, r%5)
+				if i := slices.Index(cons, name); i >= 0 {
+					if err := s.DeregisterConsumer("a", name); err != nil {
+						fail(err)
+						return
+					}
+					cons = slices.Delete(cons, i, i+1)
+				} else {
+					if _, err := s.RegisterConsumer("a", name); err != nil {
+						fail(err)
+						return
+					}
+					cons = append(cons, name)
+				}
+				if _, _, err := s.EnableEnhancedMonitoring("a", []string{AllMetrics[(c+r)%len(AllMetrics)]}); err != nil {
+					fail(err)
+					return
+				}
+				if err := s.SetStreamMode("a", []string{ModeOnDemand, ModeProvisioned}[r%2]); err != nil {
+					fail(err)
+					return
+				}
+			}
+			wantTags[c], wantConsumers[c] = tags, cons
+		})
+	}
+	stop := make(chan struct{})
+	check := func(who string, d StreamDescription) error {
+		if d.Tags["fixed"] != "yes" || len(d.Tags) > 1+changers*7 || len(d.Consumers) > changers*5 {
+			return fmt.Errorf("%s: %d tags (fixed=%q), %d consumers", who, len(d.Tags), d.Tags["fixed"], len(d.Consumers))
+		}
+		seen := map[string]bool{}
+		for _, c := range d.Consumers {
+			if seen[c.Name] {
+				return fmt.Errorf("%s: consumer %s twice", who, c.Name)
+			}
+			seen[c.Name] = true
+		}
+		return nil
+	}
+	readers.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			d, err := s.DescribeStream("a")
+			if err == nil {
+				err = check("writer", d)
+			}
+			if err == nil {
+				_, err = s.ListConsumers("a")
+			}
+			if err == nil {
+				_, err = s.NewStreamReader("a", ReadOptions{})
+			}
+			if err != nil {
+				fail(err)
+				return
+			}
+		}
+	})
+	readers.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			err := follower.Refresh()
+			var d StreamDescription
+			if err == nil {
+				d, err = follower.DescribeStream("a")
+			}
+			if err == nil {
+				err = check("follower", d)
+			}
+			if err != nil {
+				fail(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	work.Wait()
+	close(stop)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	tags := map[string]string{"fixed": "yes"}
+	var names []string
+	for c := range changers {
+		maps.Copy(tags, wantTags[c])
+		names = append(names, wantConsumers[c]...)
+	}
+	slices.Sort(names)
+	verify := func(s *Store, who string) {
+		t.Helper()
+		d := describe(t, s, "a")
+		var got []string
+		for _, c := range d.Consumers {
+			got = append(got, c.Name)
+		}
+		slices.Sort(got)
+		if !maps.Equal(d.Tags, tags) || !slices.Equal(got, names) || d.Mode != ModeProvisioned || d.OpenShards != 4 {
+			t.Fatalf("%s: tags %v, consumers %v, mode %s, %d open shards; want tags %v, consumers %v, PROVISIONED, 4",
+				who, d.Tags, got, d.Mode, d.OpenShards, tags, names)
+		}
+		checkLineage(t, s, "a", readLineage(t, s, "a", ReadOptions{BatchSize: 100}), acked)
+	}
+	verify(s, "writer")
+	mustOK(t, follower.Refresh())
+	verify(follower, "follower")
+	mustOK(t, s.Close())
+	verify(openStore(t, dir, opts), "reopened")
 }
