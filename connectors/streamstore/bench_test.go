@@ -133,3 +133,62 @@ func BenchmarkRefreshIdle(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAttributeChange measures one attribute change (a tag added and
+// removed in turn): one fsynced rewrite of stream.json under the stream's
+// write lock. With producers > 0 that many goroutines put batches meanwhile;
+// the records/s they reach is reported, to show what the changes cost puts.
+func BenchmarkAttributeChange(b *testing.B) {
+	for _, producers := range []int{0, 4} {
+		b.Run(fmt.Sprintf("producers=%d", producers), func(b *testing.B) {
+			s := openStore(b, b.TempDir(), DefaultOptions())
+			if err := s.CreateStream("bench", 4); err != nil {
+				b.Fatal(err)
+			}
+			// 49 tags and 19 consumers: the largest stream.json the limits allow, but for one.
+			if err := s.AddTags("bench", tagN(49)); err != nil {
+				b.Fatal(err)
+			}
+			for i := range MaxConsumersPerStream - 1 {
+				if _, err := s.RegisterConsumer("bench", fmt.Sprint("consumer-", i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx, stop := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			var records atomic.Int64
+			for p := range producers {
+				batch := benchBatchFor(p)
+				wg.Go(func() {
+					for ctx.Err() == nil {
+						if _, err := s.PutRecords(context.Background(), "bench", batch); err != nil {
+							b.Error(err)
+							return
+						}
+						records.Add(int64(len(batch)))
+					}
+				})
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				var err error
+				if i%2 == 0 {
+					err = s.AddTags("bench", map[string]string{"flip": "x"})
+				} else {
+					err = s.RemoveTags("bench", []string{"flip"})
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			stop()
+			wg.Wait()
+			if producers > 0 {
+				b.ReportMetric(float64(records.Load())/elapsed.Seconds(), "records/s")
+			}
+		})
+	}
+}
