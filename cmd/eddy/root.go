@@ -66,6 +66,7 @@ or AWS account is needed.`,
 	})
 	root.AddCommand(a.streamsCommand(), a.putCommand(), a.getCommand(), a.runCommand(),
 		a.replCommand(), a.demoCommand(), a.benchCommand(), a.checkpointsCommand())
+	root.AddCommand(a.serveCommand())
 	return root
 }
 

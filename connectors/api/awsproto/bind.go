@@ -123,6 +123,13 @@ func bindValue(dst reflect.Value, v any, path string) error {
 		t := dst.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				// An embedded struct's members are the outer one's (as encoding/json has it).
+				if err := bindValue(dst.Field(i), m, path); err != nil {
+					return err
+				}
+				continue
+			}
 			if !f.IsExported() {
 				continue
 			}
