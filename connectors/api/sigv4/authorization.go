@@ -72,11 +72,13 @@ func ParseAuthorization(header string) (Authorization, error) {
 
 // AuthorizationFromRequest finds and parses the request's authorization, from
 // its Authorization header or, for a presigned request, its X-Amz-* query
-// parameters, without verifying anything else: a server that accepts any
-// signature uses it to learn the region of the credential scope. A request
-// with neither is refused with MissingAuthenticationTokenException.
+// parameters, without verifying anything else (no date, clock, key or
+// signature check): a server that accepts any signature uses it to learn the
+// region of the credential scope. A request with neither is refused with
+// MissingAuthenticationTokenException; errors are those of ParseAuthorization
+// otherwise.
 func AuthorizationFromRequest(r *http.Request) (Authorization, error) {
-	p, err := findAuth(r)
+	p, err := findAuth(r, false)
 	if err != nil {
 		return Authorization{}, err
 	}
@@ -105,7 +107,8 @@ type authParams struct {
 
 // findAuth locates the authorization of r, in the order Kinesis checks:
 // header and query together are refused, neither is a missing token.
-func findAuth(r *http.Request) (*authParams, *Error) {
+// requireDate refuses header authorization without X-Amz-Date or Date.
+func findAuth(r *http.Request, requireDate bool) (*authParams, *Error) {
 	query, _ := url.ParseQuery(r.URL.RawQuery)
 	_, queryAuth := query[qAlgorithm]
 	headers := r.Header.Values("Authorization")
@@ -129,7 +132,7 @@ func findAuth(r *http.Request) (*authParams, *Error) {
 	if date == "" {
 		date, isHTTP = r.Header.Get("Date"), true
 	}
-	p, err := parseAuthHeader(header, date != "")
+	p, err := parseAuthHeader(header, date != "" || !requireDate)
 	if err != nil {
 		return nil, err
 	}

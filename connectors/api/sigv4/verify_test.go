@@ -230,7 +230,7 @@ func TestCanonicalRequestMatchesSDK(t *testing.T) {
 	var got string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		p, err := findAuth(r)
+		p, err := findAuth(r, true)
 		if err != nil {
 			t.Error(err)
 			return
