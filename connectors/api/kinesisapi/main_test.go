@@ -1,0 +1,149 @@
+package kinesisapi
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go"
+	"go.uber.org/goleak"
+
+	"github.com/eddy-streams/eddy/connectors/streamstore"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// clock is a settable clock for stream states and iterator expiry.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is a Kinesis API on a loopback httptest server over a fresh store.
+type env struct {
+	store  *streamstore.Store
+	h      *Handler
+	srv    *httptest.Server
+	client *kinesis.Client
+	clock  *clock
+}
+
+// newEnv starts a server; opts.Now defaults to a settable clock and
+// opts.StateDelay to none, so tests see ACTIVE streams unless they ask.
+func newEnv(t testing.TB, opts Options) *env {
+	t.Helper()
+	st, err := streamstore.Open(t.TempDir(), streamstore.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClock()
+	if opts.Now == nil {
+		opts.Now = c.Now
+	}
+	if opts.StateDelay == 0 {
+		opts.StateDelay = -1
+	}
+	h, err := New(st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	e := &env{store: st, h: h, srv: srv, clock: c}
+	e.client = e.newClient("us-east-1")
+	t.Cleanup(func() {
+		srv.Close()
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return e
+}
+
+// newClient returns an SDK client of the server signing for region, without retries.
+func (e *env) newClient(region string) *kinesis.Client {
+	return kinesis.New(kinesis.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(e.srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		HTTPClient:   e.srv.Client(),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// wantAPIError checks that err is an AWS error of the code whose message
+// contains every one of parts (or equals exact, when exact is set).
+func wantAPIError(t testing.TB, err error, code string, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %s", code)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v (%T), want an API error %s", err, err, code)
+	}
+	if ae.ErrorCode() != code {
+		t.Fatalf("got error code %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
+	}
+	for _, p := range parts {
+		if !strings.Contains(ae.ErrorMessage(), p) {
+			t.Fatalf("%s message %q does not contain %q", code, ae.ErrorMessage(), p)
+		}
+	}
+}
+
+func wantMessage(t testing.TB, err error, code, msg string) {
+	t.Helper()
+	wantAPIError(t, err, code)
+	var ae smithy.APIError
+	errors.As(err, &ae)
+	if ae.ErrorMessage() != msg {
+		t.Fatalf("%s message:\n got %q\nwant %q", code, ae.ErrorMessage(), msg)
+	}
+}
+
+func must[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func createStream(t testing.TB, e *env, name string, shards int32) {
+	t.Helper()
+	_, err := e.client.CreateStream(ctxT(t), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
