@@ -26,4 +26,16 @@
 // 3339; implies start = 'timestamp'), and the options of the format (see
 // format.DecoderOptions). Of a kinesis sink: stream (required), partition_key (a
 // column), format (json only).
+//
+// Remote streams. Any of the options endpoint (a URL; absent: AWS),
+// region, profile or access_key_id (with secret_access_key; without them the
+// SDK's default credential chain: environment, shared files, SSO, IMDS) makes
+// a source a RemoteSource and a sink a RemoteSink (RemoteConfigFromOptions),
+// which reach any Kinesis endpoint (AWS, or eddy serve) with aws-sdk-go-v2
+// and keep the semantics of the embedded ones: lineage order, SplitDone,
+// StartPositions, Resume and heartbeats for the source. What differs: the
+// remote sink is at least once with checkpoints (Kinesis has no
+// transactions, so it is not an exec.CommittingSink and a restored run puts
+// again what it recomputes), and the remote source's clocks, bounded reads
+// and positions follow what the API can say (see RemoteSource).
 package kinesis

@@ -2,6 +2,7 @@ package kinesis
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +21,55 @@ const (
 	OptStartTimestamp = "start_timestamp" // RFC 3339, with start = 'timestamp' (implies it)
 	OptPartitionKey   = "partition_key"   // sink: the column whose value is the partition key
 	OptMaxBatchRows   = "max_batch_rows"  // rows per batch handed to the engine (default 8192)
+
+	// A remote stream (RemoteOptions): any of endpoint, region, profile or
+	// access_key_id makes the source or sink go to a Kinesis endpoint through
+	// aws-sdk-go-v2 instead of the embedded store.
+	OptEndpoint        = "endpoint"          // URL of a Kinesis endpoint (eddy serve); absent: AWS in region
+	OptRegion          = "region"            // AWS region
+	OptProfile         = "profile"           // shared config/credentials profile
+	OptAccessKeyID     = "access_key_id"     // static credentials, with secret_access_key
+	OptSecretAccessKey = "secret_access_key" // (else the SDK's default chain)
 )
+
+// RemoteOptions lists the options that make a kinesis source or sink remote.
+func RemoteOptions() []string {
+	return []string{OptEndpoint, OptRegion, OptProfile, OptAccessKeyID, OptSecretAccessKey}
+}
+
+// RemoteConfigFromOptions returns the endpoint a kinesis stream or sink's WITH
+// options name, or nil when they name none (the embedded store). The stream
+// is remote when any of endpoint, region, profile or access_key_id is set.
+func RemoteConfigFromOptions(name string, with map[string]string) (*RemoteConfig, error) {
+	var rc RemoteConfig
+	remote := false
+	for _, o := range []struct {
+		key string
+		dst *string
+	}{{OptEndpoint, &rc.Endpoint}, {OptRegion, &rc.Region}, {OptProfile, &rc.Profile},
+		{OptAccessKeyID, &rc.AccessKeyID}, {OptSecretAccessKey, &rc.SecretAccessKey}} {
+		if v, ok := lookup(with, o.key); ok {
+			*o.dst = strings.TrimSpace(v)
+			if *o.dst == "" {
+				return nil, fmt.Errorf("%s: option %s is empty", name, o.key)
+			}
+			remote = remote || o.key != OptSecretAccessKey
+		}
+	}
+	if (rc.AccessKeyID == "") != (rc.SecretAccessKey == "") {
+		return nil, fmt.Errorf("%s: options %s and %s go together", name, OptAccessKeyID, OptSecretAccessKey)
+	}
+	if !remote {
+		return nil, nil
+	}
+	if rc.Endpoint != "" {
+		u, err := url.Parse(rc.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%s: option %s = %q: must be an http or https URL such as 'http://127.0.0.1:4567'", name, OptEndpoint, rc.Endpoint)
+		}
+	}
+	return &rc, nil
+}
 
 // Start positions.
 const (
@@ -32,12 +81,12 @@ const (
 // SourceOptions lists the options a kinesis source accepts besides those of
 // its format (format.DecoderOptions).
 func SourceOptions() []string {
-	return []string{OptConnector, OptFormat, OptStart, OptStartTimestamp, OptStream, OptMaxBatchRows}
+	return append([]string{OptConnector, OptFormat, OptStart, OptStartTimestamp, OptStream, OptMaxBatchRows}, RemoteOptions()...)
 }
 
 // SinkOptions lists the options a kinesis sink accepts.
 func SinkOptions() []string {
-	return []string{OptConnector, OptFormat, OptPartitionKey, OptStream}
+	return append([]string{OptConnector, OptFormat, OptPartitionKey, OptStream}, RemoteOptions()...)
 }
 
 // SourceConfigFromOptions checks a stream's WITH options and builds the

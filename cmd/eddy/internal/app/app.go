@@ -293,7 +293,21 @@ func openSource(env Env, def *sql.CreateStream, plan *planner.Physical, bounded 
 	cfg.Bounded = bounded
 	cfg.Now = env.Now // the store's clock: heartbeats advance ROWTIME watermarks by it
 	cfg.Resume = resume
-	src, err := kinesis.OpenEmbeddedSource(env.Store, cfg)
+	rc, err := kinesis.RemoteConfigFromOptions("stream "+def.Name, with)
+	if err != nil {
+		return nil, err
+	}
+	var src interface {
+		exec.Source
+		Warnings() []string
+	}
+	if rc != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		src, err = kinesis.OpenRemoteSource(ctx, cfg, *rc)
+	} else {
+		src, err = kinesis.OpenEmbeddedSource(env.Store, cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", def.Name, err)
 	}
@@ -328,6 +342,15 @@ func openSink(env Env, def *sql.CreateSink, plan *planner.Physical) (exec.Sink, 
 		cfg, err := kinesis.SinkConfigFromOptions(def.Name, plan.Output, def.With)
 		if err != nil {
 			return nil, err
+		}
+		rc, err := kinesis.RemoteConfigFromOptions("sink "+def.Name, def.With)
+		if err != nil {
+			return nil, err
+		}
+		if rc != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			return kinesis.NewRemoteSink(ctx, cfg, *rc)
 		}
 		if err := env.Store.Own(cfg.Stream); err != nil {
 			return nil, fmt.Errorf("sink %s: %w", def.Name, err)
