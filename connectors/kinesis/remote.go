@@ -101,9 +101,6 @@ func newRemoteClient(ctx context.Context, rc *RemoteConfig) (*awskinesis.Client,
 		}
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(rc.AccessKeyID, rc.SecretAccessKey, "")))
 	}
-	if rc.HTTPClient != nil {
-		opts = append(opts, config.WithHTTPClient(rc.HTTPClient))
-	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
@@ -118,6 +115,9 @@ func newRemoteClient(ctx context.Context, rc *RemoteConfig) (*awskinesis.Client,
 	return awskinesis.NewFromConfig(cfg, func(o *awskinesis.Options) {
 		if rc.Endpoint != "" {
 			o.BaseEndpoint = aws.String(rc.Endpoint)
+		}
+		if rc.HTTPClient != nil {
+			o.HTTPClient = rc.HTTPClient
 		}
 		o.Retryer = aws.NopRetryer{}
 	}), nil
