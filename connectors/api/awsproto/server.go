@@ -218,7 +218,8 @@ type errorBody struct {
 
 func (s *Server) writeError(w http.ResponseWriter, enc Encoding, e *Error) {
 	t := LookupErrorType(e.Type)
-	body, err := s.codec.encode(enc, errorBody{Type: e.Type, Message: e.Message})
+	// Messages may quote what the client sent; CBOR text must be valid UTF-8.
+	body, err := s.codec.encode(enc, errorBody{Type: e.Type, Message: strings.ToValidUTF8(e.Message, "\uFFFD")})
 	if err != nil { // a struct of two strings always encodes
 		body = []byte(`{"__type":"InternalFailure"}`)
 		enc = EncodingJSON
