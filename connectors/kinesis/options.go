@@ -86,7 +86,9 @@ func SourceOptions() []string {
 
 // SinkOptions lists the options a kinesis sink accepts.
 func SinkOptions() []string {
-	return append([]string{OptConnector, OptFormat, OptPartitionKey, OptStream}, RemoteOptions()...)
+	opts := append([]string{OptConnector, OptFormat, OptPartitionKey, OptStream}, RemoteOptions()...)
+	slices.Sort(opts)
+	return opts
 }
 
 // SourceConfigFromOptions checks a stream's WITH options and builds the

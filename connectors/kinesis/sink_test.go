@@ -149,7 +149,7 @@ func TestSinkErrors(t *testing.T) {
 		with map[string]string
 		want string
 	}{
-		{map[string]string{"stream": "out", "shards": "2"}, `sink k: unknown option "shards" for a kinesis sink; valid options are connector, format, partition_key, stream`},
+		{map[string]string{"stream": "out", "shards": "2"}, `sink k: unknown option "shards" for a kinesis sink; valid options are access_key_id, connector, endpoint, format, partition_key, profile, region, secret_access_key, stream`},
 		{map[string]string{}, `sink k: option stream is required`},
 		{map[string]string{"stream": "out", "format": "csv"}, `sink k: option format = "csv": a kinesis sink writes json`},
 		{map[string]string{"stream": "nope"}, `kinesis sink k: stream "nope": stream "nope" does not exist`},

@@ -676,7 +676,7 @@ func TestSourceOptions(t *testing.T) {
 		with map[string]string
 		want string
 	}{
-		{map[string]string{"stream": "s", "colour": "red"}, `stream t: unknown option "colour" for a kinesis stream in json format; valid options are connector, format, json.case_sensitive, max_batch_rows, start, start_timestamp, stream, timestamp_format, timestamp_unit`},
+		{map[string]string{"stream": "s", "colour": "red"}, `stream t: unknown option "colour" for a kinesis stream in json format; valid options are access_key_id, connector, endpoint, format, json.case_sensitive, max_batch_rows, profile, region, secret_access_key, start, start_timestamp, stream, timestamp_format, timestamp_unit`},
 		{map[string]string{"stream": "s", "max_batch_rows": "0"}, `stream t: option max_batch_rows = "0": must be a whole number from 1 to 1048576`},
 		{map[string]string{"stream": "s", "max_batch_rows": "ten"}, `option max_batch_rows = "ten"`},
 		{map[string]string{"stream": "s", "csv.header": "true"}, `unknown option "csv.header" for a kinesis stream in json format`},
