@@ -79,16 +79,6 @@ type Member struct {
 	Shape *Shape
 }
 
-// member returns the member named name, or nil.
-func (s *Shape) member(name string) *Shape {
-	for _, m := range s.Members {
-		if m.Name == name {
-			return m.Shape
-		}
-	}
-	return nil
-}
-
 // Operation is an operation of a service: its name, the shape of its input
 // (nil when it takes none) and whether it has an output.
 type Operation struct {

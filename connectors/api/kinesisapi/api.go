@@ -262,7 +262,7 @@ func (h *Handler) storeError(err error, stream string) error {
 	}
 	switch {
 	case errors.Is(err, streamstore.ErrNotFound):
-		if strings.HasPrefix(msg, "shard ") {
+		if strings.HasPrefix(msg, "shard ") || strings.HasPrefix(msg, "Consumer ") {
 			return awsproto.Errorf(errNotFound, "%s", msg)
 		}
 		return h.notFound(stream)

@@ -287,7 +287,8 @@ type pageToken struct {
 	After   string `json:"a,omitempty"`
 	Filter  string `json:"f,omitempty"`
 	FilterT int64  `json:"ft,omitempty"` // ms
-	Issued  int64  `json:"i"`            // ms
+	Seq     int64  `json:"q,omitempty"`
+	Issued  int64  `json:"i"` // ms
 }
 
 func (h *Handler) encodeToken(t pageToken) string {

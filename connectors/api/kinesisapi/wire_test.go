@@ -113,7 +113,7 @@ func TestWireJSON(t *testing.T) {
 	}
 	big := `{"StreamName":"s","PartitionKey":"k","Data":"` + strings.Repeat("A", 100<<10) + `"}`
 	wantWireError(t, e.call(t, "Kinesis_20131202.PutRecord", jsonType, []byte(big)), awsproto.EncodingJSON, 413, "RequestEntityTooLargeException")
-	wantWireError(t, e.call(t, "Kinesis_20131202.AddTagsToStream", jsonType, []byte(`{}`)), awsproto.EncodingJSON, 400, "UnsupportedOperationException")
+	wantWireError(t, e.call(t, "Kinesis_20131202.SubscribeToShard", jsonType, []byte(`{}`)), awsproto.EncodingJSON, 400, "UnsupportedOperationException")
 
 	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.srv.URL+"/", nil)
 	resp, err := e.srv.Client().Do(req)
