@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eddy-streams/eddy/connectors/api/awsproto"
 	"github.com/eddy-streams/eddy/connectors/api/kinesisapi"
+	"github.com/eddy-streams/eddy/connectors/api/sigv4"
 )
 
 type serveFlags struct {
@@ -19,6 +21,9 @@ type serveFlags struct {
 	region         string
 	stateDelay     time.Duration
 	insecureNoAuth bool
+	credentials    string
+	tlsCert        string
+	tlsKey         string
 }
 
 func (a *invocation) serveCommand() *cobra.Command {
@@ -34,7 +39,13 @@ then the store is closed.
 
 Streams report CREATING after CreateStream and UPDATING after a reshard for
 --state-delay, as Kinesis does for a while. ARNs name --account-id and the region of
-each request's SigV4 credential scope (us-east-1 when unsigned).`,
+each request's SigV4 credential scope (us-east-1 when unsigned).
+
+With --credentials FILE (an AWS shared credentials file, or ACCESS_KEY:SECRET lines)
+or --credentials env (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), every request must
+carry a valid SigV4 signature by one of those keys. Without credentials any signature
+is accepted, which is only allowed on loopback unless --insecure-no-auth is given.
+--tls-cert and --tls-key serve HTTPS.`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.serve(cmd.Context(), f)
@@ -44,7 +55,10 @@ each request's SigV4 credential scope (us-east-1 when unsigned).`,
 	cmd.Flags().StringVar(&f.accountID, "account-id", kinesisapi.DefaultAccountID, "account id in ARNs and messages (12 digits)")
 	cmd.Flags().StringVar(&f.region, "region", kinesisapi.DefaultRegion, "region in ARNs of requests that carry no SigV4 credential scope")
 	cmd.Flags().DurationVar(&f.stateDelay, "state-delay", kinesisapi.DefaultStateDelay, "how long new streams stay CREATING and resharded ones UPDATING (0s: not at all)")
-	cmd.Flags().BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address although no request is authenticated")
+	cmd.Flags().BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address without --credentials")
+	cmd.Flags().StringVar(&f.credentials, "credentials", "", "verify SigV4 signatures against the keys of this file, or of the environment with 'env'")
+	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; needs --tls-key)")
+	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
 	return cmd
 }
 
@@ -56,8 +70,15 @@ func (a *invocation) serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", f.listen, err)
 	}
-	if !isLoopback(host) && !f.insecureNoAuth {
-		return fmt.Errorf("--listen %s is not a loopback address, and this server authenticates no request: anyone who can reach it could read and delete every stream; listen on 127.0.0.1, or pass --insecure-no-auth", f.listen)
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	authenticate, err := a.serveAuthenticator(f.credentials)
+	if err != nil {
+		return err
+	}
+	if !isLoopback(host) && authenticate == nil && !f.insecureNoAuth {
+		return fmt.Errorf("--listen %s is not a loopback address, and without --credentials this server authenticates no request: anyone who can reach it could read and delete every stream; give --credentials, listen on 127.0.0.1, or pass --insecure-no-auth", f.listen)
 	}
 	delay := f.stateDelay
 	if delay == 0 {
@@ -69,7 +90,7 @@ func (a *invocation) serve(ctx context.Context, f serveFlags) error {
 	}
 	defer st.Close()
 	log := a.logger()
-	h, err := kinesisapi.New(st, kinesisapi.Options{AccountID: f.accountID, Region: f.region, StateDelay: delay, Logger: log})
+	h, err := kinesisapi.New(st, kinesisapi.Options{AccountID: f.accountID, Region: f.region, StateDelay: delay, Logger: log, Authenticate: authenticate})
 	if err != nil {
 		return err
 	}
@@ -78,10 +99,24 @@ func (a *invocation) serve(ctx context.Context, f serveFlags) error {
 		return fmt.Errorf("eddy serve: %w", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: nil}
-	fmt.Fprintf(a.stdout, "eddy serve: Kinesis API on http://%s (data dir %s)\n", ln.Addr(), a.dataDir)
+	scheme := "http"
+	if f.tlsCert != "" {
+		scheme = "https"
+	}
+	auth := "any signature accepted"
+	if authenticate != nil {
+		auth = "SigV4 signatures verified"
+	}
+	fmt.Fprintf(a.stdout, "eddy serve: Kinesis API on %s://%s (data dir %s; %s)\n", scheme, ln.Addr(), a.dataDir, auth)
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if f.tlsCert != "" {
+			served <- srv.ServeTLS(ln, f.tlsCert, f.tlsKey)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 
 	// Streams created or changed by other processes (eddy put, eddy run) appear
 	// on Refresh; retention is enforced on the streams this server writes.
@@ -118,6 +153,38 @@ func (a *invocation) serve(ctx context.Context, f serveFlags) error {
 	}
 	fmt.Fprintln(a.stdout, "eddy serve: stopped")
 	return nil
+}
+
+// serveAuthenticator returns the check of SigV4 signatures against the keys of
+// --credentials (a file, or "env"), or nil when none are given.
+func (a *invocation) serveAuthenticator(from string) (func(r *http.Request, body []byte) error, error) {
+	var creds map[string]string
+	var err error
+	switch from {
+	case "":
+		return nil, nil
+	case "env":
+		creds, err = sigv4.CredentialsFromEnv(a.getenv)
+		if err == nil && len(creds) == 0 {
+			err = fmt.Errorf("--credentials env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+		}
+	default:
+		creds, err = sigv4.LoadCredentials(from)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--credentials %s: %w", from, err)
+	}
+	v := &sigv4.Verifier{Credentials: creds, Service: "kinesis"}
+	return func(r *http.Request, body []byte) error {
+		if _, err := v.Verify(r, body); err != nil {
+			var se *sigv4.Error
+			if errors.As(err, &se) {
+				return &awsproto.Error{Type: se.Code, Message: se.Message}
+			}
+			return err
+		}
+		return nil
+	}, nil
 }
 
 func isLoopback(host string) bool {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/connectors/api/awsproto"
+	"github.com/eddy-streams/eddy/connectors/api/sigv4"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
 
@@ -155,29 +156,14 @@ func (h *Handler) register() {
 	h.registerAttrs()
 }
 
-// region is the region of a request: the one in its SigV4 credential scope, or
-// Options.Region.
+// region is the region of a request: the one in its SigV4 credential scope
+// (Authorization header or presigned query), or Options.Region. It checks
+// nothing else: verifying signatures is Options.Authenticate's.
 func (h *Handler) region(r *http.Request) string {
-	if reg := regionFromAuthorization(r.Header.Get("Authorization")); reg != "" {
-		return reg
+	if a, err := sigv4.AuthorizationFromRequest(r); err == nil && a.Region != "" {
+		return a.Region
 	}
 	return h.opts.Region
-}
-
-// regionFromAuthorization returns the region of a SigV4 Authorization header's
-// credential scope (Credential=AKID/DATE/REGION/SERVICE/aws4_request), or "".
-// It checks nothing else: verifying signatures is the sigv4 package's.
-func regionFromAuthorization(auth string) string {
-	_, rest, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ := strings.Cut(rest, ",")
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return ""
-	}
-	return parts[2]
 }
 
 // streamARN is the ARN of a stream in the request's region.
