@@ -123,6 +123,32 @@ INSERT INTO sessions SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) A
 		t.Fatalf("only %d sessions", n)
 	}
 	t.Logf("%d tumbling windows, %d sessions", strings.Count(embT, "\n"), strings.Count(embS, "\n"))
+	// A remote kinesis sink: the tumbling windows, put through the endpoint.
+	if err := store.CreateStream("windows", 2); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Compile("sink", "sink.sql", fmt.Sprintf(`
+CREATE STREAM events (k VARCHAR, v BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' MINUTE)
+  WITH (connector = 'kinesis', stream = 'events');
+CREATE SINK windows WITH (connector = 'kinesis', stream = 'windows', partition_key = 'k', endpoint = '%s',
+  access_key_id = 'AKIDEXAMPLE', secret_access_key = 'secret');
+INSERT INTO windows SELECT k, window_start, COUNT(*) AS n FROM events GROUP BY k, TUMBLE(ts, INTERVAL '10' SECOND);
+`, srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := Env{Store: store, Stdout: io.Discard, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	if _, err := a.Run(context.Background(), env, RunOptions{Bounded: true}); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := store.DescribeStream("windows")
+	got := 0
+	for _, sd := range wd.Shards {
+		got += int(sd.Records)
+	}
+	if want := strings.Count(embT, "\n"); got != want {
+		t.Fatalf("the remote sink put %d records, want %d", got, want)
+	}
 	if embT != remT {
 		t.Fatalf("TUMBLE results differ:\ndirect:\n%.2000s\nhttp:\n%.2000s", embT, remT)
 	}
