@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -273,4 +274,45 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 			t.Errorf("%s is not what the generator writes from %s: run go generate ./connectors/api/...", gen.committed, model)
 		}
 	}
+}
+
+// FuzzJSONDecoder holds decodeJSON, the fast path for JSON bodies, to the
+// reference: encoding/json into generic values, then normalize. Both accept the
+// same bodies and make the same tree of them.
+func FuzzJSONDecoder(f *testing.F) {
+	for _, s := range []string{
+		`{"StreamName":"abc","Count":3,"Entries":[{"Key":"k","Data":"AQI="}],"At":1767323045.5}`,
+		`{"StreamName":"a\u00e9\ud83d\ude00\ud800x","Count":-2.7e1,"Kind":null,"Tags":{"a":"b","c":null},"Flag":true}`,
+		`{"At":"2026-01-02T03:04:05Z","Entries":[],"X":{"y":[1,{"z":"\\"}]}}`,
+		`{"Count":9223372036854775808}`, `{"Count":2147483648}`, `{"Count":-2147483648}`, `[1]`, `null`, ` `, `{} {}`,
+		`{"Entries":[{"Data":"AQI"}]}`, `{"Entries":[null]}`, "{\"StreamName\":\"\xff\xfe\"}", `{"a":1e999}`, `{"At":-1e300}`,
+	} {
+		f.Add([]byte(s))
+	}
+	svc := testService(&testing.T{})
+	in := svc.Operations["Do"].Input
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gotErr := decodeJSON(in, body)
+		var want map[string]any
+		raw, wantErr := (codec{}).decodeBody(EncodingJSON, body)
+		if wantErr == nil {
+			var n any
+			n, wantErr = normalize(in, raw, "")
+			if wantErr == nil {
+				want = n.(map[string]any)
+			}
+		}
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q: fast decoder %v, reference %v", body, gotErr, wantErr)
+		}
+		if gotErr != nil {
+			if e, ok := AsError(gotErr); !ok || e.Type != ErrSerialization {
+				t.Fatalf("%q: error %v is not a SerializationException", body, gotErr)
+			}
+			return
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\nfast      %#v\nreference %#v", body, got, want)
+		}
+	})
 }

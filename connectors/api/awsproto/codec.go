@@ -86,10 +86,28 @@ func serializationError(format string, args ...any) *Error {
 	return Errorf(ErrSerialization, format, args...)
 }
 
+// decodeInput parses a request body into the normalized tree of the input
+// shape s (see normalize); nil s takes any well-formed body and gives an empty
+// input.
+func (c codec) decodeInput(enc Encoding, s *Shape, body []byte) (map[string]any, error) {
+	if enc == EncodingJSON {
+		return decodeJSON(s, body)
+	}
+	raw, err := c.decodeBody(enc, body)
+	if err != nil || s == nil {
+		return map[string]any{}, err
+	}
+	n, err := normalize(s, raw, "")
+	if err != nil {
+		return nil, err
+	}
+	return n.(map[string]any), nil
+}
+
 // decodeBody parses a request body into a generic tree: a map of member names to
 // JSON or CBOR values. An empty body is an empty structure.
 func (c codec) decodeBody(enc Encoding, body []byte) (map[string]any, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
+	if len(body) == 0 || enc == EncodingJSON && len(bytes.Trim(body, " \t\r\n")) == 0 {
 		return map[string]any{}, nil
 	}
 	var v any
@@ -222,11 +240,8 @@ func normalize(s *Shape, v any, path string) (any, error) {
 		}
 		// AWS truncates a fractional number given for an integer.
 		f = math.Trunc(f)
-		lo, hi := float64(math.MinInt64), float64(math.MaxInt64)
-		if s.Type == TypeInteger {
-			lo, hi = math.MinInt32, math.MaxInt32
-		}
-		if math.IsNaN(f) || f < lo || f > hi {
+		lo, hi := intRange(s.Type)
+		if math.IsNaN(f) || f < lo || f >= hi {
 			return nil, serializationError("number %v at '%s' is out of range for %s", v, path, s.Type)
 		}
 		if n, ok := v.(json.Number); ok {
@@ -270,6 +285,14 @@ func normalize(s *Shape, v any, path string) (any, error) {
 		return t, nil
 	}
 	return nil, fmt.Errorf("shape %s: unknown type %v", s.Name, s.Type)
+}
+
+// intRange is the range of an integer type as floats: [lo, hi).
+func intRange(t ShapeType) (lo, hi float64) {
+	if t == TypeInteger {
+		return math.MinInt32, math.MaxInt32 + 1
+	}
+	return math.MinInt64, -math.MinInt64 // -2^63 and 2^63, both exact
 }
 
 func number(v any) (float64, bool) {

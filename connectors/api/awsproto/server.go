@@ -182,17 +182,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reqID string, enc
 	if !ok {
 		return nil, Errorf(ErrUnsupportedOperation, "eddy does not implement %s yet.", opName)
 	}
-	raw, err := s.codec.decodeBody(enc, body)
+	in, err := s.codec.decodeInput(enc, op.Input, body)
 	if err != nil {
 		return nil, err
 	}
-	in := map[string]any{}
 	if op.Input != nil {
-		n, err := normalize(op.Input, raw, "")
-		if err != nil {
-			return nil, err
-		}
-		in = n.(map[string]any)
 		if err := Validate(op.Input, in).Err(); err != nil {
 			return nil, err
 		}
