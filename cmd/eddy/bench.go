@@ -23,6 +23,7 @@ func (a *invocation) benchCommand() *cobra.Command {
 		Short: "Measure eddy on this machine",
 	}
 	cmd.AddCommand(a.benchPipeline())
+	cmd.AddCommand(a.benchKinesis())
 	return cmd
 }
 
