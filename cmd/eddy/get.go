@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eddy-streams/eddy/cmd/eddy/internal/remote"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
 
@@ -23,6 +24,7 @@ type getFlags struct {
 
 func (a *invocation) getCommand() *cobra.Command {
 	var f getFlags
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "get NAME [--shard ID] [--from POSITION] [--limit N] [--follow]",
 		Short: "Print a stream's records as JSON lines",
@@ -34,7 +36,11 @@ data is the record as a string when it is valid UTF-8, else base64 with
 --from is one of: trim_horizon (default), latest, at:SEQUENCE_NUMBER,
 after:SEQUENCE_NUMBER, time:RFC3339 (for example time:2026-01-02T15:04:05Z).
 --follow keeps printing new records until interrupted. get opens the data
-directory read-only, so it runs beside a writer such as eddy put.`,
+directory read-only, so it runs beside a writer such as eddy put.
+
+With --endpoint URL the records come from a Kinesis endpoint (eddy serve, or
+AWS) with GetShardIterator and GetRecords, in the same order: a shard's
+children (ListShards) are read once it has no next iterator.`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			from, err := parseFrom(f.from)
@@ -44,18 +50,42 @@ directory read-only, so it runs beside a writer such as eddy put.`,
 			if f.limit < 0 {
 				return fmt.Errorf("--limit %d: the limit must be 0 (no limit) or more", f.limit)
 			}
+			rc, err := rf.client(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			opts := streamstore.ReadOptions{Shard: f.shard, From: from, Follow: f.follow}
+			if rc != nil {
+				r, err := rc.NewStreamReader(cmd.Context(), args[0], opts)
+				if err != nil {
+					return err
+				}
+				return a.get(f, func(emit func(shardID string, rec remote.Record) error) error {
+					return r.Read(cmd.Context(), emit)
+				})
+			}
 			st, err := a.openStore(true)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			return a.get(cmd, st, args[0], from, f)
+			r, err := st.NewStreamReader(args[0], opts)
+			if err != nil {
+				return err
+			}
+			return a.get(f, func(emit func(shardID string, rec remote.Record) error) error {
+				return r.Read(cmd.Context(), func(shardID string, rec streamstore.Record) error {
+					return emit(shardID, remote.Record{SequenceNumber: rec.SequenceNumber.String(), PartitionKey: rec.PartitionKey,
+						Data: rec.Data, ArrivalTime: rec.ArrivalTime})
+				})
+			})
 		},
 	}
 	cmd.Flags().StringVar(&f.shard, "shard", "", "read only this shard (and the shards that continue it)")
 	cmd.Flags().StringVar(&f.from, "from", "trim_horizon", "where to start: trim_horizon, latest, at:SEQ, after:SEQ, time:RFC3339")
 	cmd.Flags().IntVar(&f.limit, "limit", 0, "stop after N records (0: no limit)")
 	cmd.Flags().BoolVar(&f.follow, "follow", false, "keep printing new records until interrupted")
+	rf.add(cmd.Flags())
 	return cmd
 }
 
@@ -105,19 +135,16 @@ type recordJSON struct {
 	Encoding                    string `json:"encoding,omitempty"`
 }
 
-func (a *invocation) get(cmd *cobra.Command, st *streamstore.Store, name string, from streamstore.StartingPosition, f getFlags) error {
-	r, err := st.NewStreamReader(name, streamstore.ReadOptions{Shard: f.shard, From: from, Follow: f.follow})
-	if err != nil {
-		return err
-	}
+// get prints the records that read passes to its callback.
+func (a *invocation) get(f getFlags, read func(emit func(shardID string, rec remote.Record) error) error) error {
 	w := bufio.NewWriterSize(a.stdout, 256<<10)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	n := 0
-	err = r.Read(cmd.Context(), func(shardID string, rec streamstore.Record) error {
+	err := read(func(shardID string, rec remote.Record) error {
 		out := recordJSON{
 			ShardID:                     shardID,
-			SequenceNumber:              rec.SequenceNumber.String(),
+			SequenceNumber:              rec.SequenceNumber,
 			PartitionKey:                rec.PartitionKey,
 			ApproximateArrivalTimestamp: rec.ArrivalTime.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
 		}

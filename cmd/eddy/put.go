@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eddy-streams/eddy/cmd/eddy/internal/remote"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
 
@@ -31,6 +32,7 @@ type putFlags struct {
 
 func (a *invocation) putCommand() *cobra.Command {
 	var f putFlags
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "put NAME [--partition-key K | --partition-key-field FIELD]",
 		Short: "Put newline-delimited records from stdin into a stream",
@@ -43,7 +45,13 @@ appends "LINE<TAB>SHARD<TAB>SEQUENCE_NUMBER" for every acknowledged record.
 
 When stdin is a file, every line is checked before anything is stored, so bad
 input stores nothing. From a pipe, lines are checked batch by batch and the
-error says how many records were stored before the bad line.`,
+error says how many records were stored before the bad line.
+
+With --endpoint URL the records go to a Kinesis endpoint (eddy serve, or AWS)
+with PutRecords; a batch is acknowledged when every record of it is stored,
+records the endpoint fails (throttling) being sent again with backoff. A
+retried record may land after later records of its batch, so with retries
+order within a shard is the ack log's, not the input's.`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.partitionKey != "" && f.partitionKeyField != "" {
@@ -57,7 +65,35 @@ error says how many records were stored before the bad line.`,
 					return fmt.Errorf("--partition-key: %w", err)
 				}
 			}
-			return a.withStore(func(st *streamstore.Store) error { return a.put(cmd, st, args[0], f) })
+			rc, err := rf.client(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			if rc != nil {
+				// Check the stream before reading input, as becoming its writer does locally.
+				own := func() error { _, err := rc.Summary(cmd.Context(), args[0]); return err }
+				store := func(batch []streamstore.PutEntry) ([]remote.PutResult, error) {
+					return rc.PutRecords(cmd.Context(), args[0], batch)
+				}
+				return a.put(args[0], f, own, store)
+			}
+			return a.withStore(func(st *streamstore.Store) error {
+				// Become the stream's writer before reading any input, so that a stream
+				// another process writes is refused at once, not after the first batch.
+				own := func() error { return st.Own(args[0]) }
+				store := func(batch []streamstore.PutEntry) ([]remote.PutResult, error) {
+					res, err := st.PutRecords(cmd.Context(), args[0], batch)
+					if err != nil {
+						return nil, err
+					}
+					out := make([]remote.PutResult, len(res))
+					for i, r := range res {
+						out[i] = remote.PutResult{ShardID: r.ShardID, SequenceNumber: r.SequenceNumber.String()}
+					}
+					return out, nil
+				}
+				return a.put(args[0], f, own, store)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&f.partitionKey, "partition-key", "", "partition key of every record")
@@ -65,6 +101,7 @@ error says how many records were stored before the bad line.`,
 	cmd.Flags().StringVar(&f.ackLog, "ack-log", "", "append LINE, SHARD and SEQUENCE_NUMBER of each acknowledged record to FILE")
 	cmd.Flags().IntVar(&f.batchSize, "batch-size", streamstore.MaxBatchRecords, "records per batch (1-500)")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the summary as JSON")
+	rf.add(cmd.Flags())
 	return cmd
 }
 
@@ -78,10 +115,10 @@ type putSummary struct {
 	PerShard     map[string]int `json:"perShard"`
 }
 
-func (a *invocation) put(cmd *cobra.Command, st *streamstore.Store, name string, f putFlags) error {
-	// Become the stream's writer before reading any input, so that a stream
-	// another process writes is refused at once, not after the first batch.
-	if err := st.Own(name); err != nil {
+// put reads stdin into batches: own is called before any input is read, and
+// store stores one batch, returning where each record went.
+func (a *invocation) put(name string, f putFlags, own func() error, store func([]streamstore.PutEntry) ([]remote.PutResult, error)) error {
+	if err := own(); err != nil {
 		return err
 	}
 	keyOf := a.keyFunc(f)
@@ -115,7 +152,7 @@ func (a *invocation) put(cmd *cobra.Command, st *streamstore.Store, name string,
 		if len(batch) == 0 {
 			return nil
 		}
-		res, err := st.PutRecords(cmd.Context(), name, batch)
+		res, err := store(batch)
 		if err != nil {
 			return fmt.Errorf("put lines %d-%d: %w (%d records before them were stored)", batchLines[0], batchLines[len(batchLines)-1], err, sum.Records)
 		}

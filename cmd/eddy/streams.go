@@ -1,28 +1,60 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/eddy-streams/eddy/cmd/eddy/internal/remote"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
 
+// remoteFlags say which Kinesis endpoint a command acts on instead of the data directory.
+type remoteFlags struct {
+	endpoint, region, profile string
+}
+
+func (rf *remoteFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&rf.endpoint, "endpoint", "", "act on the streams of this Kinesis endpoint (eddy serve, AWS) instead of --data-dir")
+	fs.StringVar(&rf.region, "region", "", "AWS region of --endpoint (default: AWS_REGION or the profile's, else us-east-1)")
+	fs.StringVar(&rf.profile, "profile", "", "AWS profile whose credentials sign requests to --endpoint (default: AWS_PROFILE or default)")
+}
+
+// client connects to --endpoint. Credentials come from the AWS SDK's default chain;
+// on a loopback endpoint without any, dummy ones are used.
+func (rf *remoteFlags) client(ctx context.Context, cmd *cobra.Command) (*remote.Client, error) {
+	if rf.endpoint == "" {
+		for _, f := range []string{"region", "profile"} {
+			if cmd.Flags().Changed(f) {
+				return nil, fmt.Errorf("--%s applies to --endpoint; give --endpoint URL too", f)
+			}
+		}
+		return nil, nil
+	}
+	return remote.New(ctx, remote.Options{Endpoint: rf.endpoint, Region: rf.region, Profile: rf.profile})
+}
+
 func (a *invocation) streamsCommand() *cobra.Command {
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "streams",
 		Short: "Create, inspect, reshard and delete streams",
 	}
-	cmd.AddCommand(a.streamsCreate(), a.streamsList(), a.streamsDescribe(), a.streamsDelete(),
-		a.streamsSplit(), a.streamsMerge(), a.streamsScale(), a.streamsRetention())
+	rf.add(cmd.PersistentFlags())
+	cmd.AddCommand(a.streamsCreate(rf), a.streamsList(rf), a.streamsDescribe(rf), a.streamsDelete(rf),
+		a.streamsSplit(rf), a.streamsMerge(rf), a.streamsScale(rf), a.streamsRetention(rf))
 	return cmd
 }
 
-func (a *invocation) streamsCreate() *cobra.Command {
+func (a *invocation) streamsCreate(rf *remoteFlags) *cobra.Command {
 	var shards int
 	var ifNotExists bool
 	cmd := &cobra.Command{
@@ -33,8 +65,17 @@ func (a *invocation) streamsCreate() *cobra.Command {
 			if err := parseShardCount("shards", shards); err != nil {
 				return err
 			}
-			return a.withStore(func(st *streamstore.Store) error {
-				err := st.CreateStream(args[0], shards)
+			rc, err := rf.client(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			return a.withStoreOr(rc, func(st *streamstore.Store) error {
+				var err error
+				if rc != nil {
+					err = rc.CreateStream(cmd.Context(), args[0], shards)
+				} else {
+					err = st.CreateStream(args[0], shards)
+				}
 				if ifNotExists && errors.Is(err, streamstore.ErrInUse) {
 					fmt.Fprintf(a.stdout, "stream %s already exists\n", args[0])
 					return nil
@@ -52,18 +93,32 @@ func (a *invocation) streamsCreate() *cobra.Command {
 	return cmd
 }
 
-func (a *invocation) streamsList() *cobra.Command {
+func (a *invocation) streamsList(rf *remoteFlags) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List streams",
 		Args:  exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(true)
+			rc, err := rf.client(cmd.Context(), cmd)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			var names []string
+			describe := func(name string) (streamstore.StreamDescription, error) { return rc.Summary(cmd.Context(), name) }
+			if rc != nil {
+				if names, err = rc.ListStreams(cmd.Context()); err != nil {
+					return err
+				}
+				sort.Strings(names)
+			} else {
+				st, err := a.openStore(true)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				names, describe = st.ListStreams(), st.DescribeStream
+			}
 			type row struct {
 				Name           string `json:"name"`
 				OpenShards     int    `json:"openShards"`
@@ -71,8 +126,8 @@ func (a *invocation) streamsList() *cobra.Command {
 				CreatedAt      string `json:"createdAt"`
 			}
 			var rows []row
-			for _, name := range st.ListStreams() {
-				d, err := st.DescribeStream(name)
+			for _, name := range names {
+				d, err := describe(name)
 				if err != nil {
 					return err
 				}
@@ -112,9 +167,10 @@ type shardJSON struct {
 	Status    string `json:"status"`
 	CreatedAt string `json:"createdAt"`
 	ClosedAt  string `json:"closedAt,omitempty"`
-	Records   uint64 `json:"records"`
-	Bytes     int64  `json:"bytes"`
-	Segments  int    `json:"segments"`
+	// Only a data directory knows these: over --endpoint they are left out.
+	Records  *uint64 `json:"records,omitempty"`
+	Bytes    *int64  `json:"bytes,omitempty"`
+	Segments *int    `json:"segments,omitempty"`
 }
 
 type streamJSON struct {
@@ -126,43 +182,59 @@ type streamJSON struct {
 	Shards         []shardJSON `json:"shards"`
 }
 
-func describeJSON(d streamstore.StreamDescription) streamJSON {
+// describeJSON renders a description; local says it came from a data directory,
+// which alone knows each shard's records, bytes, segments and closing time.
+func describeJSON(d streamstore.StreamDescription, local bool) streamJSON {
 	out := streamJSON{StreamName: d.Name, Status: d.Status, CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339Nano),
 		RetentionHours: d.RetentionHours, OpenShards: d.OpenShards, Shards: []shardJSON{}}
 	for _, s := range d.Shards {
 		j := shardJSON{ShardID: s.ShardID, ParentShardID: s.ParentShardID, AdjacentParentShardID: s.AdjacentParentShardID,
-			Status: "OPEN", CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339Nano), Records: s.Records, Bytes: s.Bytes, Segments: s.Segments}
+			Status: "OPEN", CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339Nano)}
+		if local {
+			j.Records, j.Bytes, j.Segments = &s.Records, &s.Bytes, &s.Segments
+		}
 		j.HashKeyRange.StartingHashKey = s.HashKeyRange.Start.String()
 		j.HashKeyRange.EndingHashKey = s.HashKeyRange.End.String()
 		j.SequenceNumberRange.StartingSequenceNumber = s.StartingSequenceNumber
 		j.SequenceNumberRange.EndingSequenceNumber = s.EndingSequenceNumber
 		if !s.Open {
 			j.Status = "CLOSED"
-			j.ClosedAt = s.ClosedAt.UTC().Format(time.RFC3339Nano)
+			if local {
+				j.ClosedAt = s.ClosedAt.UTC().Format(time.RFC3339Nano)
+			}
 		}
 		out.Shards = append(out.Shards, j)
 	}
 	return out
 }
 
-func (a *invocation) streamsDescribe() *cobra.Command {
+func (a *invocation) streamsDescribe(rf *remoteFlags) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "describe NAME",
 		Short: "Show a stream's shards: hash key ranges, lineage, sequence numbers, sizes",
 		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(true)
+			rc, err := rf.client(cmd.Context(), cmd)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			d, err := st.DescribeStream(args[0])
+			var d streamstore.StreamDescription
+			if rc != nil {
+				d, err = rc.DescribeStream(cmd.Context(), args[0])
+			} else {
+				var st *streamstore.Store
+				if st, err = a.openStore(true); err != nil {
+					return err
+				}
+				defer st.Close()
+				d, err = st.DescribeStream(args[0])
+			}
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.stdout, describeJSON(d))
+				return writeJSON(a.stdout, describeJSON(d, rc == nil))
 			}
 			fmt.Fprintf(a.stdout, "stream %s: %s, %d open of %s, retention %dh, created %s\n\n", d.Name, d.Status, d.OpenShards,
 				plural(len(d.Shards), "shard", "shards"), d.RetentionHours, d.CreatedAt.UTC().Format(time.RFC3339))
@@ -179,8 +251,12 @@ func (a *invocation) streamsDescribe() *cobra.Command {
 						parents += "," + s.AdjacentParentShardID
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.ShardID, status, parents,
-					s.HashKeyRange.Start, s.HashKeyRange.End, s.Records, s.Bytes, s.StartingSequenceNumber, ending)
+				records, bytes := "-", "-" // unknown over --endpoint
+				if rc == nil {
+					records, bytes = strconv.FormatUint(s.Records, 10), strconv.FormatInt(s.Bytes, 10)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ShardID, status, parents,
+					s.HashKeyRange.Start, s.HashKeyRange.End, records, bytes, s.StartingSequenceNumber, ending)
 			}
 			return tw.Flush()
 		},
@@ -189,14 +265,24 @@ func (a *invocation) streamsDescribe() *cobra.Command {
 	return cmd
 }
 
-func (a *invocation) streamsDelete() *cobra.Command {
+func (a *invocation) streamsDelete(rf *remoteFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete a stream and all its records",
 		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(func(st *streamstore.Store) error {
-				if err := st.DeleteStream(args[0]); err != nil {
+			rc, err := rf.client(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			return a.withStoreOr(rc, func(st *streamstore.Store) error {
+				var err error
+				if rc != nil {
+					err = rc.DeleteStream(cmd.Context(), args[0])
+				} else {
+					err = st.DeleteStream(args[0])
+				}
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "deleted stream %s\n", args[0])
@@ -206,33 +292,37 @@ func (a *invocation) streamsDelete() *cobra.Command {
 	}
 }
 
-func (a *invocation) streamsSplit() *cobra.Command {
+func (a *invocation) streamsSplit(rf *remoteFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "split NAME SHARD_ID HASH_KEY",
 		Short: "Split an open shard into two at HASH_KEY (the first hash key of the upper child)",
 		Args:  exactArgs("NAME", "SHARD_ID", "HASH_KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.reshard(args[0], func(st *streamstore.Store) error {
+			return a.reshard(cmd, rf, args[0], func(st *streamstore.Store) error {
 				return st.SplitShard(args[0], args[1], args[2])
+			}, func(rc *remote.Client) error {
+				return rc.SplitShard(cmd.Context(), args[0], args[1], args[2])
 			})
 		},
 	}
 }
 
-func (a *invocation) streamsMerge() *cobra.Command {
+func (a *invocation) streamsMerge(rf *remoteFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "merge NAME SHARD_ID ADJACENT_SHARD_ID",
 		Short: "Merge two open shards whose hash key ranges are adjacent",
 		Args:  exactArgs("NAME", "SHARD_ID", "ADJACENT_SHARD_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.reshard(args[0], func(st *streamstore.Store) error {
+			return a.reshard(cmd, rf, args[0], func(st *streamstore.Store) error {
 				return st.MergeShards(args[0], args[1], args[2])
+			}, func(rc *remote.Client) error {
+				return rc.MergeShards(cmd.Context(), args[0], args[1], args[2])
 			})
 		},
 	}
 }
 
-func (a *invocation) streamsScale() *cobra.Command {
+func (a *invocation) streamsScale(rf *remoteFlags) *cobra.Command {
 	var shards int
 	cmd := &cobra.Command{
 		Use:   "scale NAME --shards N",
@@ -245,8 +335,10 @@ func (a *invocation) streamsScale() *cobra.Command {
 			if err := parseShardCount("shards", shards); err != nil {
 				return err
 			}
-			return a.reshard(args[0], func(st *streamstore.Store) error {
+			return a.reshard(cmd, rf, args[0], func(st *streamstore.Store) error {
 				return st.UpdateShardCount(args[0], shards)
+			}, func(rc *remote.Client) error {
+				return rc.UpdateShardCount(cmd.Context(), args[0], shards)
 			})
 		},
 	}
@@ -254,13 +346,35 @@ func (a *invocation) streamsScale() *cobra.Command {
 	return cmd
 }
 
-// reshard runs a reshard and prints the open shards that result.
-func (a *invocation) reshard(name string, fn func(st *streamstore.Store) error) error {
-	return a.withStore(func(st *streamstore.Store) error {
-		if err := fn(st); err != nil {
-			return err
+// withStoreOr runs fn on the store opened for writing, or, with a remote client, on no store.
+func (a *invocation) withStoreOr(rc *remote.Client, fn func(st *streamstore.Store) error) error {
+	if rc != nil {
+		return fn(nil)
+	}
+	return a.withStore(fn)
+}
+
+// reshard runs a reshard, on the data directory or (with --endpoint) remotely,
+// and prints the open shards that result.
+func (a *invocation) reshard(cmd *cobra.Command, rf *remoteFlags, name string, fn func(st *streamstore.Store) error, remoteFn func(rc *remote.Client) error) error {
+	rc, err := rf.client(cmd.Context(), cmd)
+	if err != nil {
+		return err
+	}
+	return a.withStoreOr(rc, func(st *streamstore.Store) error {
+		var d streamstore.StreamDescription
+		var err error
+		if rc != nil {
+			if err := remoteFn(rc); err != nil {
+				return err
+			}
+			d, err = rc.DescribeStream(cmd.Context(), name)
+		} else {
+			if err := fn(st); err != nil {
+				return err
+			}
+			d, err = st.DescribeStream(name)
 		}
-		d, err := st.DescribeStream(name)
 		if err != nil {
 			return err
 		}
@@ -275,7 +389,7 @@ func (a *invocation) reshard(name string, fn func(st *streamstore.Store) error) 
 	})
 }
 
-func (a *invocation) streamsRetention() *cobra.Command {
+func (a *invocation) streamsRetention(rf *remoteFlags) *cobra.Command {
 	var hours int
 	cmd := &cobra.Command{
 		Use:   "retention NAME --hours H",
@@ -285,13 +399,25 @@ func (a *invocation) streamsRetention() *cobra.Command {
 			if !cmd.Flags().Changed("hours") {
 				return fmt.Errorf("retention needs --hours H (24 to 8760)")
 			}
-			return a.withStore(func(st *streamstore.Store) error {
-				if err := st.SetRetention(args[0], hours); err != nil {
-					return err
-				}
-				rep, err := st.EnforceRetention()
-				if err != nil {
-					return err
+			rc, err := rf.client(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			return a.withStoreOr(rc, func(st *streamstore.Store) error {
+				var rep streamstore.RetentionReport
+				if rc != nil {
+					// The endpoint enforces retention itself and reports nothing.
+					if err := rc.SetRetention(cmd.Context(), args[0], hours); err != nil {
+						return err
+					}
+				} else {
+					if err := st.SetRetention(args[0], hours); err != nil {
+						return err
+					}
+					var err error
+					if rep, err = st.EnforceRetention(); err != nil {
+						return err
+					}
 				}
 				fmt.Fprintf(a.stdout, "stream %s keeps records for %dh", args[0], hours)
 				if rep.SegmentsRemoved > 0 {
