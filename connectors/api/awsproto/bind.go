@@ -9,16 +9,22 @@ import (
 
 // Bind stores a normalized, validated input (see Server) in dst, a pointer to a
 // struct whose fields are named as the shape's members (or carry a json tag with
-// the member's name). Field types follow the member shapes: string, integer
-// types, bool, float64, []byte, time.Time or Timestamp, slices, maps with string
-// keys, structs, and pointers to any of these (a nil pointer, or a zero value,
-// means the member was absent). Members with no field are skipped.
+// the member's name); an embedded struct's fields count as the outer struct's.
+// Field types follow the member shapes: string, integer types, bool, float64,
+// []byte, time.Time or Timestamp, slices, maps with string keys, structs, and
+// pointers to any of these (a nil pointer, or a zero value, means the member
+// was absent). Members with no field are skipped. Handle compiles the binding
+// of its input type once; Bind compiles it on every call.
 func Bind(dst any, in map[string]any) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("bind: destination must be a non-nil pointer, not %T", dst)
 	}
-	return bindValue(rv.Elem(), in, "")
+	b, err := compileBinder(rv.Elem().Type(), map[reflect.Type]*binder{})
+	if err != nil {
+		return err
+	}
+	return b.bind(rv.Elem(), in)
 }
 
 var (
@@ -27,128 +33,211 @@ var (
 	bytesType     = reflect.TypeOf([]byte(nil))
 )
 
-func bindValue(dst reflect.Value, v any, path string) error {
-	if dst.Kind() == reflect.Pointer {
-		if dst.IsNil() {
-			dst.Set(reflect.New(dst.Type().Elem()))
-		}
-		return bindValue(dst.Elem(), v, path)
+// binder stores a normalized value in a Go value of one type.
+type binder struct {
+	bind func(dst reflect.Value, v any) error
+}
+
+type fieldBinder struct {
+	name  string
+	index []int
+	b     *binder
+}
+
+// compileBinder returns the binder of type t; memo holds the binders being
+// built, so recursive types terminate.
+func compileBinder(t reflect.Type, memo map[reflect.Type]*binder) (*binder, error) {
+	if b, ok := memo[t]; ok {
+		return b, nil
 	}
-	if dst.Kind() == reflect.Interface && dst.NumMethod() == 0 {
-		dst.Set(reflect.ValueOf(v))
-		return nil
-	}
-	mismatch := func() error {
-		return fmt.Errorf("bind %s: cannot store %T in %s", path, v, dst.Type())
-	}
-	switch dst.Type() {
-	case timeType:
-		t, ok := v.(time.Time)
-		if !ok {
-			return mismatch()
-		}
-		dst.Set(reflect.ValueOf(t))
-		return nil
-	case timestampType:
-		t, ok := v.(time.Time)
-		if !ok {
-			return mismatch()
-		}
-		dst.Set(reflect.ValueOf(Timestamp(t)))
-		return nil
-	case bytesType:
-		b, ok := v.([]byte)
-		if !ok {
-			return mismatch()
-		}
-		dst.SetBytes(b)
-		return nil
-	}
-	switch dst.Kind() {
-	case reflect.String:
-		s, ok := v.(string)
-		if !ok {
-			return mismatch()
-		}
-		dst.SetString(s)
-	case reflect.Bool:
-		b, ok := v.(bool)
-		if !ok {
-			return mismatch()
-		}
-		dst.SetBool(b)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n, ok := v.(int64)
-		if !ok || dst.OverflowInt(n) {
-			return mismatch()
-		}
-		dst.SetInt(n)
-	case reflect.Float32, reflect.Float64:
-		f, ok := v.(float64)
-		if !ok {
-			return mismatch()
-		}
-		dst.SetFloat(f)
-	case reflect.Slice:
-		l, ok := v.([]any)
-		if !ok {
-			return mismatch()
-		}
-		out := reflect.MakeSlice(dst.Type(), len(l), len(l))
-		for i, e := range l {
-			if err := bindValue(out.Index(i), e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		dst.Set(out)
-	case reflect.Map:
-		m, ok := v.(map[string]any)
-		if !ok || dst.Type().Key().Kind() != reflect.String {
-			return mismatch()
-		}
-		out := reflect.MakeMapWithSize(dst.Type(), len(m))
-		for k, e := range m {
-			ev := reflect.New(dst.Type().Elem()).Elem()
-			if err := bindValue(ev, e, path+"."+k); err != nil {
-				return err
-			}
-			out.SetMapIndex(reflect.ValueOf(k).Convert(dst.Type().Key()), ev)
-		}
-		dst.Set(out)
-	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return mismatch()
-		}
-		t := dst.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if f.Anonymous && f.Type.Kind() == reflect.Struct {
-				// An embedded struct's members are the outer one's (as encoding/json has it).
-				if err := bindValue(dst.Field(i), m, path); err != nil {
-					return err
-				}
-				continue
-			}
-			if !f.IsExported() {
-				continue
-			}
-			name := f.Name
-			if tag, ok := f.Tag.Lookup("json"); ok {
-				if n, _, _ := strings.Cut(tag, ","); n != "" && n != "-" {
-					name = n
-				}
-			}
-			e, ok := m[name]
+	b := &binder{}
+	memo[t] = b
+	mismatch := func(v any) error { return fmt.Errorf("bind: cannot store %T in %s", v, t) }
+	switch {
+	case t == timeType:
+		b.bind = func(dst reflect.Value, v any) error {
+			tv, ok := v.(time.Time)
 			if !ok {
-				continue
+				return mismatch(v)
 			}
-			if err := bindValue(dst.Field(i), e, path+"."+name); err != nil {
-				return err
+			dst.Set(reflect.ValueOf(tv))
+			return nil
+		}
+		return b, nil
+	case t == timestampType:
+		b.bind = func(dst reflect.Value, v any) error {
+			tv, ok := v.(time.Time)
+			if !ok {
+				return mismatch(v)
 			}
+			dst.Set(reflect.ValueOf(Timestamp(tv)))
+			return nil
+		}
+		return b, nil
+	case t == bytesType:
+		b.bind = func(dst reflect.Value, v any) error {
+			bv, ok := v.([]byte)
+			if !ok {
+				return mismatch(v)
+			}
+			dst.SetBytes(bv)
+			return nil
+		}
+		return b, nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		elem, err := compileBinder(t.Elem(), memo)
+		if err != nil {
+			return nil, err
+		}
+		b.bind = func(dst reflect.Value, v any) error {
+			if dst.IsNil() {
+				dst.Set(reflect.New(t.Elem()))
+			}
+			return elem.bind(dst.Elem(), v)
+		}
+	case reflect.Interface:
+		if t.NumMethod() != 0 {
+			return nil, fmt.Errorf("bind: cannot bind to %s", t)
+		}
+		b.bind = func(dst reflect.Value, v any) error {
+			dst.Set(reflect.ValueOf(v))
+			return nil
+		}
+	case reflect.String:
+		b.bind = func(dst reflect.Value, v any) error {
+			s, ok := v.(string)
+			if !ok {
+				return mismatch(v)
+			}
+			dst.SetString(s)
+			return nil
+		}
+	case reflect.Bool:
+		b.bind = func(dst reflect.Value, v any) error {
+			x, ok := v.(bool)
+			if !ok {
+				return mismatch(v)
+			}
+			dst.SetBool(x)
+			return nil
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		b.bind = func(dst reflect.Value, v any) error {
+			n, ok := v.(int64)
+			if !ok || dst.OverflowInt(n) {
+				return mismatch(v)
+			}
+			dst.SetInt(n)
+			return nil
+		}
+	case reflect.Float32, reflect.Float64:
+		b.bind = func(dst reflect.Value, v any) error {
+			f, ok := v.(float64)
+			if !ok {
+				return mismatch(v)
+			}
+			dst.SetFloat(f)
+			return nil
+		}
+	case reflect.Slice:
+		elem, err := compileBinder(t.Elem(), memo)
+		if err != nil {
+			return nil, err
+		}
+		b.bind = func(dst reflect.Value, v any) error {
+			l, ok := v.([]any)
+			if !ok {
+				return mismatch(v)
+			}
+			out := reflect.MakeSlice(t, len(l), len(l))
+			for i, e := range l {
+				if err := elem.bind(out.Index(i), e); err != nil {
+					return fmt.Errorf("[%d]: %w", i, err)
+				}
+			}
+			dst.Set(out)
+			return nil
+		}
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			return nil, fmt.Errorf("bind: map %s must have string keys", t)
+		}
+		elem, err := compileBinder(t.Elem(), memo)
+		if err != nil {
+			return nil, err
+		}
+		b.bind = func(dst reflect.Value, v any) error {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return mismatch(v)
+			}
+			out := reflect.MakeMapWithSize(t, len(m))
+			for k, e := range m {
+				ev := reflect.New(t.Elem()).Elem()
+				if err := elem.bind(ev, e); err != nil {
+					return fmt.Errorf("%s: %w", k, err)
+				}
+				out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+			}
+			dst.Set(out)
+			return nil
+		}
+	case reflect.Struct:
+		var fields []fieldBinder
+		if err := structFields(t, nil, memo, &fields); err != nil {
+			return nil, err
+		}
+		b.bind = func(dst reflect.Value, v any) error {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return mismatch(v)
+			}
+			for _, f := range fields {
+				e, ok := m[f.name]
+				if !ok {
+					continue
+				}
+				if err := f.b.bind(dst.FieldByIndex(f.index), e); err != nil {
+					return fmt.Errorf("%s: %w", f.name, err)
+				}
+			}
+			return nil
 		}
 	default:
-		return mismatch()
+		return nil, fmt.Errorf("bind: cannot bind to %s", t)
+	}
+	return b, nil
+}
+
+// structFields lists the members a struct binds, embedded structs' included.
+func structFields(t reflect.Type, index []int, memo map[reflect.Type]*binder, out *[]fieldBinder) error {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		idx := append(append([]int(nil), index...), i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if err := structFields(f.Type, idx, memo, out); err != nil {
+				return err
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, ok := f.Tag.Lookup("json"); ok {
+			if n, _, _ := strings.Cut(tag, ","); n == "-" {
+				continue
+			} else if n != "" {
+				name = n
+			}
+		}
+		b, err := compileBinder(f.Type, memo)
+		if err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		*out = append(*out, fieldBinder{name: name, index: idx, b: b})
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ func decodeJSON(s *Shape, data []byte) (map[string]any, error) {
 			}
 			return nil, serializationError("the body must be a structure, not %s", d.kindAt(0))
 		}
-		v, err := d.value(s, "", 0)
+		v, err := d.value(s, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -61,6 +61,7 @@ const maxJSONDepth = 10000
 type jsonDecoder struct {
 	data []byte
 	pos  int
+	path pathStack // where the value being read lies, for messages
 }
 
 func (d *jsonDecoder) skipWS() {
@@ -116,8 +117,8 @@ func (d *jsonDecoder) literal(lit string) error {
 	return nil
 }
 
-// value reads one value of shape s at path. It returns nil for a null.
-func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
+// value reads one value of shape s at d.path. It returns nil for a null.
+func (d *jsonDecoder) value(s *Shape, depth int) (any, error) {
 	if depth > maxJSONDepth {
 		return nil, serializationError("the body nests deeper than %d levels", maxJSONDepth)
 	}
@@ -131,7 +132,7 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 		if err := d.skipValue(depth); err != nil {
 			return nil, err
 		}
-		return nil, serializationError("%s can not be converted to %s at '%s'", d.kindAt(start), s.Type, path)
+		return nil, serializationError("%s can not be converted to %s at '%s'", d.kindAt(start), s.Type, d.path)
 	}
 	switch s.Type {
 	case TypeStructure:
@@ -139,25 +140,27 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 			return mismatch()
 		}
 		out := make(map[string]any, len(s.Members))
-		err := d.object(depth, func(key string) error {
-			var ms *Shape
+		err := d.object(depth, func(key []byte) error {
+			var m *Member
 			for i := range s.Members {
-				if s.Members[i].Name == key {
-					ms = s.Members[i].Shape
+				if s.Members[i].Name == string(key) {
+					m = &s.Members[i]
 					break
 				}
 			}
-			if ms == nil {
+			if m == nil {
 				return d.skipValue(depth + 1)
 			}
-			v, err := d.value(ms, joinPath(path, key), depth+1)
+			d.path = append(d.path, pathSeg{name: m.pathName()})
+			v, err := d.value(m.Shape, depth+1)
 			if err != nil {
 				return err
 			}
+			d.path = d.path[:len(d.path)-1]
 			if v != nil {
-				out[key] = v
+				out[m.Name] = v
 			} else {
-				delete(out, key)
+				delete(out, m.Name)
 			}
 			return nil
 		})
@@ -170,11 +173,14 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 			return mismatch()
 		}
 		out := map[string]any{}
-		err := d.object(depth, func(key string) error {
-			v, err := d.value(s.Value, path+"."+key, depth+1)
+		err := d.object(depth, func(kb []byte) error {
+			key := validString(kb)
+			d.path = append(d.path, pathSeg{name: key})
+			v, err := d.value(s.Value, depth+1)
 			if err != nil {
 				return err
 			}
+			d.path = d.path[:len(d.path)-1]
 			if v != nil {
 				out[key] = v
 			} else {
@@ -207,12 +213,15 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 				if err := d.finishArray(depth); err != nil {
 					return nil, err
 				}
-				return nil, serializationError("null element at '%s'", listPath(path, i))
+				d.path = append(d.path, pathSeg{index: i + 1})
+				return nil, serializationError("null element at '%s'", d.path)
 			}
-			v, err := d.value(s.Member, listPath(path, i), depth+1)
+			d.path = append(d.path, pathSeg{index: i + 1})
+			v, err := d.value(s.Member, depth+1)
 			if err != nil {
 				return nil, err
 			}
+			d.path = d.path[:len(d.path)-1]
 			out = append(out, v)
 			d.skipWS()
 			switch d.peek() {
@@ -244,7 +253,7 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 			if b, err2 := base64.RawStdEncoding.DecodeString(string(raw)); err2 == nil {
 				return b, nil
 			}
-			return nil, serializationError("value at '%s' is not valid base64: %v", path, err)
+			return nil, serializationError("value at '%s' is not valid base64: %v", d.path, err)
 		}
 		return out[:n], nil
 	case TypeBoolean:
@@ -266,14 +275,14 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 		lo, hi := intRange(s.Type)
 		if i, err := strconv.ParseInt(num, 10, 64); err == nil {
 			if float64(i) < lo || float64(i) >= hi {
-				return nil, serializationError("number %s at '%s' is out of range for %s", num, path, s.Type)
+				return nil, serializationError("number %s at '%s' is out of range for %s", num, d.path, s.Type)
 			}
 			return i, nil
 		}
 		f, _ := strconv.ParseFloat(num, 64) // a well-formed number; ±Inf when too large
 		f = math.Trunc(f)
 		if f < lo || f >= hi {
-			return nil, serializationError("number %s at '%s' is out of range for %s", num, path, s.Type)
+			return nil, serializationError("number %s at '%s' is out of range for %s", num, d.path, s.Type)
 		}
 		return int64(f), nil
 	case TypeDouble:
@@ -307,7 +316,7 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 			return mismatch()
 		}
 		if !ok {
-			return nil, serializationError("%s can not be converted to %s at '%s'", d.kindAt(start), s.Type, path)
+			return nil, serializationError("%s can not be converted to %s at '%s'", d.kindAt(start), s.Type, d.path)
 		}
 		return t, nil
 	}
@@ -315,7 +324,7 @@ func (d *jsonDecoder) value(s *Shape, path string, depth int) (any, error) {
 }
 
 // object reads an object, calling member for each key with the decoder at its value.
-func (d *jsonDecoder) object(depth int, member func(key string) error) error {
+func (d *jsonDecoder) object(depth int, member func(key []byte) error) error {
 	d.pos++ // {
 	d.skipWS()
 	if d.peek() == '}' {
@@ -327,7 +336,7 @@ func (d *jsonDecoder) object(depth int, member func(key string) error) error {
 		if d.peek() != '"' {
 			return d.syntax("expected a member name")
 		}
-		key, err := d.str()
+		key, err := d.strBytes()
 		if err != nil {
 			return err
 		}
@@ -379,7 +388,7 @@ func (d *jsonDecoder) skipValue(depth int) error {
 	d.skipWS()
 	switch c := d.peek(); {
 	case c == '{':
-		return d.object(depth, func(string) error { return d.skipValue(depth + 1) })
+		return d.object(depth, func([]byte) error { return d.skipValue(depth + 1) })
 	case c == '[':
 		d.pos++
 		d.skipWS()
@@ -449,8 +458,16 @@ func (d *jsonDecoder) number() (string, error) {
 // encoding/json has it.
 func (d *jsonDecoder) str() (string, error) {
 	b, err := d.strBytes()
-	if err != nil || utf8.Valid(b) {
-		return string(b), err
+	if err != nil {
+		return "", err
+	}
+	return validString(b), nil
+}
+
+// validString returns b as a string with each invalid UTF-8 byte made U+FFFD.
+func validString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
 	}
 	out := make([]byte, 0, len(b)+8)
 	for len(b) > 0 {
@@ -462,7 +479,7 @@ func (d *jsonDecoder) str() (string, error) {
 		}
 		b = b[n:]
 	}
-	return string(out), nil
+	return string(out)
 }
 
 // strBytes reads a string and returns its unescaped bytes; they alias the body

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -100,10 +101,16 @@ func (s *Server) Handle(op string, fn HandlerFunc) {
 }
 
 // Handle sets a handler that receives the input bound to an *In (see Bind).
+// The binding of In is compiled once, here; Handle panics when In cannot be
+// bound (see Bind), which is a programming error.
 func Handle[In any](s *Server, op string, fn func(ctx context.Context, req *Request, in *In) (any, error)) {
+	b, err := compileBinder(reflect.TypeFor[In](), map[reflect.Type]*binder{})
+	if err != nil {
+		panic(fmt.Sprintf("awsproto: input of %s: %v", op, err))
+	}
 	s.Handle(op, func(ctx context.Context, req *Request) (any, error) {
 		in := new(In)
-		if err := Bind(in, req.Input); err != nil {
+		if err := b.bind(reflect.ValueOf(in).Elem(), req.Input); err != nil {
 			return nil, serializationError("%v", err)
 		}
 		return fn(ctx, req, in)

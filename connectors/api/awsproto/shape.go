@@ -3,6 +3,8 @@ package awsproto
 import (
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 )
 
 // ShapeType is the type of a shape in an AWS service model.
@@ -77,6 +79,43 @@ type Shape struct {
 type Member struct {
 	Name  string
 	Shape *Shape
+
+	path string // Name with a lower-case first letter, as messages name it
+}
+
+func (m *Member) pathName() string {
+	if m.path == "" {
+		return lowerFirst(m.Name)
+	}
+	return m.path
+}
+
+// pathSeg is one step of a path into an input: a member or map key (name), or
+// a list element (index, from 1).
+type pathSeg struct {
+	name  string
+	index int
+}
+
+// pathStack is where a value lies in an input, outermost first. It is built as
+// a decoder or validator descends and made a string only for a message:
+// records.2.member.partitionKey.
+type pathStack []pathSeg
+
+func (p pathStack) String() string {
+	var b strings.Builder
+	for i, s := range p {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if s.index > 0 {
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteString(".member")
+		} else {
+			b.WriteString(s.name)
+		}
+	}
+	return b.String()
 }
 
 // Operation is an operation of a service: its name, the shape of its input
@@ -111,7 +150,9 @@ func (svc *Service) Compile() error {
 			}
 			s.re = re
 		}
-		for _, m := range s.Members {
+		for i := range s.Members {
+			m := &s.Members[i]
+			m.path = lowerFirst(m.Name)
 			if err := walk(m.Shape); err != nil {
 				return err
 			}

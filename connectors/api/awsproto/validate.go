@@ -21,43 +21,57 @@ import (
 // Paths name members with a lower-case first letter and list elements as
 // records.1.member (counting from 1), as AWS does.
 func Validate(s *Shape, in map[string]any) ValidationErrors {
-	var v ValidationErrors
-	v.structure(s, in, "")
-	return v
+	v := &validator{}
+	v.structure(s, in)
+	return v.errs
 }
 
-func (v *ValidationErrors) add(value, path, constraint string) {
-	*v = append(*v, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", value, path, constraint))
+// validator collects violations; path is where the value being checked lies,
+// made a string only for a message.
+type validator struct {
+	errs ValidationErrors
+	path pathStack
 }
 
-func (v *ValidationErrors) structure(s *Shape, m map[string]any, path string) {
-	for _, mem := range s.Members {
-		p := joinPath(path, mem.Name)
+func (v *validator) add(value, constraint string) {
+	v.errs = append(v.errs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", value, v.path, constraint))
+}
+
+func (v *validator) structure(s *Shape, m map[string]any) {
+	for i := range s.Members {
+		mem := &s.Members[i]
+		v.path = append(v.path, pathSeg{name: mem.pathName()})
 		val, ok := m[mem.Name]
 		if !ok {
 			if slices.Contains(s.Required, mem.Name) {
-				v.add("null", p, "Member must not be null")
+				v.add("null", "Member must not be null")
 			}
-			continue
+		} else {
+			v.value(mem.Shape, val)
 		}
-		v.value(mem.Shape, val, p)
+		v.path = v.path[:len(v.path)-1]
 	}
 }
 
-func (v *ValidationErrors) value(s *Shape, val any, path string) {
+func (v *validator) value(s *Shape, val any) {
 	quoted := func() string { return "'" + render(s, val) + "'" }
-	for _, c := range constraintsOf(s, val) {
-		v.add(quoted(), path, c)
+	if cs := constraintsOf(s, val); len(cs) > 0 {
+		q := quoted()
+		for _, c := range cs {
+			v.add(q, c)
+		}
 	}
 	switch s.Type {
 	case TypeStructure:
 		if m, ok := val.(map[string]any); ok {
-			v.structure(s, m, path)
+			v.structure(s, m)
 		}
 	case TypeList:
 		l, _ := val.([]any)
 		for i, e := range l {
-			v.value(s.Member, e, listPath(path, i))
+			v.path = append(v.path, pathSeg{index: i + 1})
+			v.value(s.Member, e)
+			v.path = v.path[:len(v.path)-1]
 		}
 	case TypeMap:
 		m, _ := val.(map[string]any)
@@ -68,10 +82,10 @@ func (v *ValidationErrors) value(s *Shape, val any, path string) {
 			valErrs = appendNew(valErrs, constraintsOf(s.Value, m[k])...)
 		}
 		if len(keyErrs) > 0 {
-			v.add(quoted(), path, "Map keys must satisfy constraint: ["+strings.Join(keyErrs, ", ")+"]")
+			v.add(quoted(), "Map keys must satisfy constraint: ["+strings.Join(keyErrs, ", ")+"]")
 		}
 		if len(valErrs) > 0 {
-			v.add(quoted(), path, "Map value must satisfy constraint: ["+strings.Join(valErrs, ", ")+"]")
+			v.add(quoted(), "Map value must satisfy constraint: ["+strings.Join(valErrs, ", ")+"]")
 		}
 	}
 }
