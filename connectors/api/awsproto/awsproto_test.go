@@ -316,3 +316,24 @@ func FuzzJSONDecoder(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendString holds AppendString to encoding/json: the same string comes back.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "q\"b\\s\n\t\x00\x1f", "<&>", "é😀\u2028\u2029", "\xff\xe2\x82x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := AppendString(nil, s)
+		var back, want string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%q: AppendString wrote %q, not a JSON string: %v", s, got, err)
+		}
+		ref, _ := json.Marshal(s)
+		if err := json.Unmarshal(ref, &want); err != nil {
+			t.Fatal(err)
+		}
+		if back != want {
+			t.Fatalf("%q: AppendString reads back as %q, encoding/json as %q", s, back, want)
+		}
+	})
+}

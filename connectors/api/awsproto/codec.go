@@ -450,6 +450,9 @@ func (c codec) encode(enc Encoding, v any) ([]byte, error) {
 		}
 		return b, nil
 	}
+	if a, ok := v.(JSONAppender); ok {
+		return a.AppendJSON(nil), nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode JSON response: %w", err)
