@@ -24,8 +24,12 @@ const (
 type splitClock struct {
 	max      int64     // largest event time seen, ms; minTime before any
 	lastData time.Time // wall time the split last produced a row
-	seenAt   time.Time // wall time the split became known
-	done     bool
+	// quiet: the source looked since then and had nothing. Only a quiet
+	// split can go idle: one that was not read for a while (the job was
+	// busy, or the source served other splits) may have rows waiting.
+	quiet  bool
+	seenAt time.Time // wall time the split became known
+	done   bool
 }
 
 type watermarker struct {
@@ -83,7 +87,7 @@ func (w *watermarker) othersMin(skip string, now time.Time) int64 {
 }
 
 func (w *watermarker) idle(c *splitClock, now time.Time) bool {
-	return w.eventTime && w.idleTimeout > 0 && now.Sub(c.lastData) > w.idleTimeout
+	return w.eventTime && w.idleTimeout > 0 && c.quiet && now.Sub(c.lastData) > w.idleTimeout
 }
 
 // observe processes the event times of one batch of split id (rows where
@@ -107,6 +111,7 @@ func (w *watermarker) observe(id string, times []int64, valid func(int) bool, no
 	}
 	if len(times) > 0 {
 		c.lastData = now
+		c.quiet = false
 	}
 	c.max = running
 	w.current = wm
@@ -115,6 +120,7 @@ func (w *watermarker) observe(id string, times []int64, valid func(int) bool, no
 // heartbeat records that split id had nothing new when the source looked at time at.
 func (w *watermarker) heartbeat(id string, at time.Time, now time.Time) {
 	c := w.split(id, now)
+	c.quiet = true
 	if !w.eventTime && !at.IsZero() {
 		// ROWTIME: any later record will arrive after the source looked.
 		if t := at.UnixMilli() - w.rowtimeSlack; t > c.max {
