@@ -305,7 +305,7 @@ func TestEndpointErrorsMatchDataDir(t *testing.T) {
 		{"", []string{"get", "nope"}},
 		{"", []string{"get", "s", "--shard", "shard-7"}},
 		{"", []string{"get", "s", "--shard", "shardId-000000000009"}},
-		{big, []string{"put", "s"}},
+		{big, []string{"put", "s", "--partition-key", "k"}},
 		{noKey, []string{"put", "s", "--partition-key-field", "user"}},
 		{two, []string{"put", "s", "--partition-key", "a", "--partition-key-field", "b"}},
 		{two, []string{"put", "s", "--batch-size", "501"}},

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
@@ -66,6 +67,9 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration for %s: %w", o.Endpoint, err)
 	}
+	// The SDK's own warnings (e.g. about a response body it could not drain)
+	// would break the CLI's promise of one error line on stderr.
+	cfg.Logger = logging.Nop{}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
@@ -94,6 +98,7 @@ func (c *Client) Endpoint() string { return c.endpoint }
 
 var streamNotFound = regexp.MustCompile(`^Stream (\S+) under account \S+ not found\.?$`)
 var shardNotFound = regexp.MustCompile(`^Could not find shard (\S+) in stream (\S+) under account \S+\.?$`)
+var shardClosed = regexp.MustCompile(`^Shard (\S+) in stream (\S+) under account \S+ has already been merged or split`)
 var streamExists = regexp.MustCompile(`^Stream (\S+) under account \S+ already exists\.?$`)
 
 // mapError turns an API error into a store error of the same kind with, where
@@ -128,6 +133,10 @@ func (c *Client) mapError(err error, stream string) error {
 		}
 		return &streamstore.Error{Kind: streamstore.ErrInUse, Msg: msg}
 	case "InvalidArgumentException":
+		if m := shardClosed.FindStringSubmatch(msg); m != nil {
+			return &streamstore.Error{Kind: streamstore.ErrInvalidArgument,
+				Msg: fmt.Sprintf("shard %s of stream %q was closed by an earlier split or merge; only open shards can be resharded", m[1], m[2])}
+		}
 		return &streamstore.Error{Kind: streamstore.ErrInvalidArgument, Msg: msg}
 	case "LimitExceededException":
 		return &streamstore.Error{Kind: streamstore.ErrLimitExceeded, Msg: msg}
