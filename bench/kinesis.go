@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -117,7 +118,11 @@ func CheckLoopback(endpoint string) error {
 }
 
 // newKinesisClient is an SDK client with fake static credentials, its own
-// connections, and no retries: an error is an error, never hidden in a retry.
+// connections, and no retries but one: a reply whose connection the client's
+// own transport closed while reading it (aws/aws-sdk-go-v2#2737; the SDK's
+// default retryer retries it too). Any other error is an error, never hidden
+// in a retry; a PutRecords repeated that way would show as extra records in
+// the read check.
 func newKinesisClient(endpoint string, conns int) *kinesis.Client {
 	tr := &http.Transport{
 		Proxy:               nil, // loopback only, whatever the environment says
@@ -131,8 +136,16 @@ func newKinesisClient(endpoint string, conns int) *kinesis.Client {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEDDYBENCH", "eddy-bench-fake-secret", ""),
-		Retryer:      aws.NopRetryer{},
-		HTTPClient:   &http.Client{Transport: tr},
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				if errors.Is(err, net.ErrClosed) {
+					return aws.TrueTernary
+				}
+				return aws.FalseTernary
+			})}
+		}),
+		HTTPClient: &http.Client{Transport: tr},
 	})
 }
 
