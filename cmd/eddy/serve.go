@@ -21,6 +21,7 @@ type serveFlags struct {
 	region         string
 	stateDelay     time.Duration
 	insecureNoAuth bool
+	shardLimits    bool
 	credentials    string
 	tlsCert        string
 	tlsKey         string
@@ -55,6 +56,7 @@ is accepted, which is only allowed on loopback unless --insecure-no-auth is give
 	cmd.Flags().StringVar(&f.accountID, "account-id", kinesisapi.DefaultAccountID, "account id in ARNs and messages (12 digits)")
 	cmd.Flags().StringVar(&f.region, "region", kinesisapi.DefaultRegion, "region in ARNs of requests that carry no SigV4 credential scope")
 	cmd.Flags().DurationVar(&f.stateDelay, "state-delay", kinesisapi.DefaultStateDelay, "how long new streams stay CREATING and resharded ones UPDATING (0s: not at all)")
+	cmd.Flags().BoolVar(&f.shardLimits, "shard-limits", false, "emulate Kinesis' per-shard throughput limits (writes: 1 MiB/s and 1,000 records/s; reads: 5 GetRecords calls/s and 2 MiB/s), answering ProvisionedThroughputExceededException, to test producers' and consumers' retries")
 	cmd.Flags().BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address without --credentials")
 	cmd.Flags().StringVar(&f.credentials, "credentials", "", "verify SigV4 signatures against the keys of this file, or of the environment with 'env'")
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; needs --tls-key)")
@@ -90,7 +92,7 @@ func (a *invocation) serve(ctx context.Context, f serveFlags) error {
 	}
 	defer st.Close()
 	log := a.logger()
-	h, err := kinesisapi.New(st, kinesisapi.Options{AccountID: f.accountID, Region: f.region, StateDelay: delay, Logger: log, Authenticate: authenticate})
+	h, err := kinesisapi.New(st, kinesisapi.Options{AccountID: f.accountID, Region: f.region, StateDelay: delay, Logger: log, Authenticate: authenticate, ShardLimits: f.shardLimits})
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,11 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger receives internal failures; nil discards.
 	Logger *slog.Logger
+	// ShardLimits emulates Kinesis' per-shard throughput limits, so producers'
+	// and consumers' retries can be tested: writes of more than 1 MiB or 1,000
+	// records a second, and more than 5 GetRecords calls or 2 MiB read a
+	// second, are refused with ProvisionedThroughputExceededException.
+	ShardLimits bool
 }
 
 // Handler is the Kinesis API over a store. It is an http.Handler, safe for
@@ -78,6 +83,8 @@ type Handler struct {
 
 	mu     sync.Mutex
 	states map[string]transient // streams in CREATING or UPDATING, by name
+
+	limits limiter // per-shard token buckets, with Options.ShardLimits
 }
 
 // transient is a state a stream shows until a time.

@@ -60,6 +60,14 @@ func (h *Handler) putRecord(ctx context.Context, req *awsproto.Request, in *putR
 	if err := h.checkRecord(name, in.PartitionKey, in.Data, in.ExplicitHashKey); err != nil {
 		return nil, err
 	}
+	if h.opts.ShardLimits {
+		if r, ok := h.routerFor(name); ok {
+			if shard := r.shardOf(in.PartitionKey, in.ExplicitHashKey); shard != "" &&
+				!h.limits.admitWrite(h.opts.Now(), name, shard, len(in.Data)+len(in.PartitionKey)) {
+				return nil, h.throttled(name, shard)
+			}
+		}
+	}
 	res, err := h.store.PutRecord(ctx, name, streamstore.PutEntry{PartitionKey: in.PartitionKey, ExplicitHashKey: in.ExplicitHashKey, Data: in.Data})
 	if err != nil {
 		return nil, h.storeError(err, name)
@@ -122,6 +130,34 @@ func (h *Handler) putRecords(ctx context.Context, req *awsproto.Request, in *put
 		return nil, awsproto.Errorf(errInvalidArgument, "Records size %d bytes (data plus partition keys) exceeds the %d MiB limit of a PutRecords request.", total, streamstore.MaxBatchBytes>>20)
 	}
 	out := putRecordsOutput{Records: make([]putRecordsResultEntry, len(entries))}
+	// admitted[i] is the index in out.Records of entries[i] once throttled
+	// records are left out; nil when none are.
+	var admitted []int
+	if h.opts.ShardLimits {
+		if r, ok := h.routerFor(name); ok {
+			now := h.opts.Now()
+			kept := entries[:0:0]
+			for i, e := range entries {
+				shard := r.shardOf(e.PartitionKey, e.ExplicitHashKey)
+				if shard != "" && !h.limits.admitWrite(now, name, shard, len(e.Data)+len(e.PartitionKey)) {
+					out.Records[i] = putRecordsResultEntry{ErrorCode: errProvisionedExceed, ErrorMessage: h.throttleMessage(name, shard)}
+					out.FailedRecordCount++
+					continue
+				}
+				kept = append(kept, e)
+				admitted = append(admitted, i)
+			}
+			if out.FailedRecordCount > 0 {
+				entries = kept
+			} else {
+				admitted = nil
+			}
+		}
+	}
+	if len(entries) == 0 {
+		out.EncryptionType = h.encryption(name)
+		return out, nil
+	}
 	res, err := h.store.PutRecords(ctx, name, entries)
 	if err != nil {
 		mapped := h.storeError(err, name)
@@ -133,14 +169,20 @@ func (h *Handler) putRecords(ctx context.Context, req *awsproto.Request, in *put
 		// retries the failed entries.
 		h.logFailure(req, name, err)
 		for i := range out.Records {
-			out.Records[i] = putRecordsResultEntry{ErrorCode: "InternalFailure", ErrorMessage: "Internal service failure."}
+			if out.Records[i].ErrorCode == "" {
+				out.Records[i] = putRecordsResultEntry{ErrorCode: "InternalFailure", ErrorMessage: "Internal service failure."}
+			}
 		}
 		out.FailedRecordCount = len(out.Records)
 		out.EncryptionType = streamstore.EncryptionNone
 		return out, nil
 	}
 	for i, r := range res {
-		out.Records[i] = putRecordsResultEntry{SequenceNumber: r.SequenceNumber.String(), ShardId: r.ShardID}
+		j := i
+		if admitted != nil {
+			j = admitted[i]
+		}
+		out.Records[j] = putRecordsResultEntry{SequenceNumber: r.SequenceNumber.String(), ShardId: r.ShardID}
 	}
 	out.EncryptionType = h.encryption(name)
 	return out, nil
@@ -347,6 +389,9 @@ func (h *Handler) getRecords(ctx context.Context, req *awsproto.Request, in *get
 		limit = *in.Limit
 	}
 	shard := streamstore.ShardID(it.shard)
+	if h.opts.ShardLimits && !h.limits.admitRead(now, it.stream, shard) {
+		return nil, h.throttled(it.stream, shard)
+	}
 	res, err := h.store.GetRecords(ctx, streamstore.Cursor{Stream: it.stream, Epoch: it.epoch, ShardID: shard, Ordinal: it.ordinal}, limit)
 	if err != nil {
 		if errors.Is(err, streamstore.ErrNotFound) {
@@ -358,6 +403,13 @@ func (h *Handler) getRecords(ctx context.Context, req *awsproto.Request, in *get
 		return nil, h.storeError(err, it.stream)
 	}
 	out := getRecordsOutput{Records: make([]recordOut, len(res.Records)), MillisBehindLatest: res.MillisBehindLatest}
+	if h.opts.ShardLimits {
+		n := 0
+		for _, r := range res.Records {
+			n += len(r.Data)
+		}
+		h.limits.chargeRead(now, it.stream, shard, n)
+	}
 	for i, r := range res.Records {
 		out.Records[i] = recordOut{
 			SequenceNumber:              r.SequenceNumber.String(),

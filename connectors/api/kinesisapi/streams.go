@@ -138,6 +138,7 @@ func (h *Handler) deleteStream(ctx context.Context, req *awsproto.Request, in *d
 	h.mu.Lock()
 	delete(h.states, name)
 	h.mu.Unlock()
+	h.limits.forget(name)
 	return nil, nil
 }
 
