@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -62,7 +64,7 @@ func serveClient(url, key, secret string) *kinesis.Client {
 		Region:       "eu-central-1",
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
-		Retryer:      aws.NopRetryer{},
+		Retryer:      closedConnRetryer(),
 	})
 }
 
@@ -153,4 +155,21 @@ func TestServeRefusesNonLoopbackWithoutAuth(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "not a loopback address") {
 		t.Fatalf("eddy serve --listen 0.0.0.0:0: %v\n%s", err, out)
 	}
+}
+
+// closedConnRetryer retries one failure only: a reply whose connection the
+// client's own transport closed because the SDK closed the request body while
+// the transport still checked it for extra bytes (aws-sdk-go-v2#2737, a race
+// in the client that the SDK's default retryer retries too). Every other
+// error surfaces at once, as with aws.NopRetryer.
+func closedConnRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if errors.Is(err, net.ErrClosed) {
+				return aws.TrueTernary
+			}
+			return aws.FalseTernary
+		})}
+	})
 }

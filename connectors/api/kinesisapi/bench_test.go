@@ -27,7 +27,7 @@ func BenchmarkPutRecords(b *testing.B) {
 			cs := make([]*kinesis.Client, clients)
 			for i := range cs {
 				cs[i] = kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL),
-					Credentials: e.client.Options().Credentials, Retryer: aws.NopRetryer{},
+					Credentials: e.client.Options().Credentials, Retryer: closedConnRetryer(),
 					HTTPClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}})
 			}
 			b.SetBytes(500 * 200)

@@ -3,6 +3,7 @@ package kinesisapi
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
@@ -89,7 +91,7 @@ func (e *env) newClient(region string) *kinesis.Client {
 		BaseEndpoint: aws.String(e.srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		HTTPClient:   e.srv.Client(),
-		Retryer:      aws.NopRetryer{},
+		Retryer:      closedConnRetryer(),
 	})
 }
 
@@ -146,4 +148,21 @@ func createStream(t testing.TB, e *env, name string, shards int32) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// closedConnRetryer retries one failure only: a reply whose connection the
+// client's own transport closed because the SDK closed the request body while
+// the transport still checked it for extra bytes (aws-sdk-go-v2#2737, a race
+// in the client that the SDK's default retryer retries too). Every other
+// error surfaces at once, as with aws.NopRetryer.
+func closedConnRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if errors.Is(err, net.ErrClosed) {
+				return aws.TrueTernary
+			}
+			return aws.FalseTernary
+		})}
+	})
 }
