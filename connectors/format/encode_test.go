@@ -76,7 +76,7 @@ func TestEncodeJSON(t *testing.T) {
 		}
 	}
 	// Strings match encoding/json without HTML escaping.
-	for _, s := range []string{"plain", "<&>", "\x00\x1f\x7f", "\xff\xfe", "\u2029", "日本語"} {
+	for _, s := range []string{"plain", "<&>", "\x00\x1f\x7f", "\b\f", "\xff\xfe", "\u2029", "日本語"} {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
