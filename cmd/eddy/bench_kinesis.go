@@ -195,6 +195,7 @@ func (a *invocation) startBenchServer(dir string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
+	serverGC() // as eddy serve runs
 	h, err := kinesisapi.New(st, kinesisapi.Options{StateDelay: -1, Logger: a.logger()})
 	if err != nil {
 		st.Close()

@@ -105,6 +105,10 @@ type shard struct {
 	flushing    bool
 	failed      error
 	dirMade     bool
+	// spare holds append buffers of flushed chunks for reuse: a busy shard
+	// would otherwise allocate (and the collector clear) a new buffer for
+	// every group commit.
+	spare [][]byte
 
 	// Where the next append lands, including segments still pending creation.
 	tailOpen  bool
@@ -131,11 +135,11 @@ func (s *shard) appendLocked(key string, data []byte, arrivalNs int64, sizeHint 
 	fl := int64(frameLen(len(key), len(data)))
 	var c *pendingChunk
 	if !s.tailOpen || (s.tailCount > 0 && s.tailSize+fl > s.segSize) {
-		c = &pendingChunk{base: s.next, create: true, createdNs: arrivalNs}
+		c = &pendingChunk{base: s.next, create: true, createdNs: arrivalNs, buf: s.takeSpare()}
 		s.pending = append(s.pending, c)
 		s.tailOpen, s.tailBase, s.tailSize, s.tailCount = true, s.next, segmentHdrLen, 0
 	} else if len(s.pending) == 0 {
-		c = &pendingChunk{base: s.tailBase}
+		c = &pendingChunk{base: s.tailBase, buf: s.takeSpare()}
 		s.pending = append(s.pending, c)
 	} else {
 		c = s.pending[len(s.pending)-1]
@@ -152,6 +156,24 @@ func (s *shard) appendLocked(key string, data []byte, arrivalNs int64, sizeHint 
 	s.next++
 	s.lastArrival = arrivalNs
 	return ord
+}
+
+// Bounds of shard.spare.
+const (
+	maxSpareBuffers     = 2
+	maxSpareBufferBytes = 8 << 20
+)
+
+// takeSpare returns a reusable append buffer, or nil. The caller holds s.mu.
+func (s *shard) takeSpare() []byte {
+	n := len(s.spare)
+	if n == 0 {
+		return nil
+	}
+	b := s.spare[n-1]
+	s.spare[n-1] = nil
+	s.spare = s.spare[:n-1]
+	return b
 }
 
 // commit blocks until every ordinal below target is durable.
@@ -201,6 +223,11 @@ func (s *shard) flushLocked() {
 			u.seg.stats = u.stats
 		}
 		s.durable = chunks[len(chunks)-1].end
+		for _, c := range chunks {
+			if len(s.spare) < maxSpareBuffers && cap(c.buf) <= maxSpareBufferBytes {
+				s.spare = append(s.spare, c.buf[:0])
+			}
+		}
 	}
 	s.cond.Broadcast()
 }

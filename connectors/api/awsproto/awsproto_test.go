@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -336,4 +337,48 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("%q: AppendString reads back as %q, encoding/json as %q", s, back, want)
 		}
 	})
+}
+
+// TestServerBodyLengths: bodies of unknown length (chunked) are read whole,
+// a declared length over the limit is refused without reading, a body shorter
+// than its Content-Length is a client error, and a reused body buffer never
+// leaks one request's bytes into the next.
+func TestServerBodyLengths(t *testing.T) {
+	srv, err := NewServer(testService(t), ServerOptions{MaxBodyBytes: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Handle(srv, "Do", func(ctx context.Context, req *Request, in *doInput) (any, error) {
+		return map[string]any{"Name": in.StreamName, "Blob": in.Entries[0].Data}, nil
+	})
+	post := func(body string, contentLength int64) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader(body)))
+		r.ContentLength = contentLength
+		r.Header.Set("X-Amz-Target", "Test_1.Do")
+		r.Header.Set("Content-Type", ContentTypeJSON)
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		return w
+	}
+	long := `{"StreamName":"longname","Count":1,"Entries":[{"Key":"k","Data":"AQIDBA=="}],"Pad":"` + strings.Repeat("x", 100) + `"}`
+	short := `{"StreamName":"s","Count":1,"Entries":[{"Key":"k","Data":"BQY="}]}`
+	for i, tc := range []struct {
+		body   string
+		length int64
+		status int
+		want   string
+	}{
+		{long, int64(len(long)), 200, `{"Blob":"AQIDBA==","Name":"longname"}`},
+		{short, int64(len(short)), 200, `{"Blob":"BQY=","Name":"s"}`},
+		{long, -1, 200, `{"Blob":"AQIDBA==","Name":"longname"}`},
+		{short, -1, 200, `{"Blob":"BQY=","Name":"s"}`},
+		{short, 257, 413, "RequestEntityTooLargeException"},
+		{short, int64(len(short)) + 10, 400, "SerializationException"},
+		{strings.Repeat(" ", 300) + short, -1, 413, "RequestEntityTooLargeException"},
+	} {
+		w := post(tc.body, tc.length)
+		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("case %d (length %d): %d %s, want %d %s", i, tc.length, w.Code, w.Body, tc.status, tc.want)
+		}
+	}
 }

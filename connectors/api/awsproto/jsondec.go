@@ -62,6 +62,23 @@ type jsonDecoder struct {
 	data []byte
 	pos  int
 	path pathStack // where the value being read lies, for messages
+	// blobs is where decoded base64 values are carved from: one allocation per
+	// request instead of one per record (PutRecords carries up to 500). Blobs
+	// are cut with full slice expressions, so appending to one never runs
+	// into the next.
+	blobs []byte
+}
+
+// blob returns n bytes of the arena, growing it by at least a quarter of the
+// body (base64 decodes to three quarters of its length, so a body's blobs
+// need at most one or two arenas).
+func (d *jsonDecoder) blob(n int) []byte {
+	if cap(d.blobs)-len(d.blobs) < n {
+		d.blobs = make([]byte, 0, max(n, len(d.data)*3/4-d.pos*3/4, 4096))
+	}
+	start := len(d.blobs)
+	d.blobs = d.blobs[:start+n]
+	return d.blobs[start : start+n : start+n]
 }
 
 func (d *jsonDecoder) skipWS() {
@@ -247,7 +264,7 @@ func (d *jsonDecoder) value(s *Shape, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+		out := d.blob(base64.StdEncoding.DecodedLen(len(raw)))
 		n, err := base64.StdEncoding.Decode(out, raw)
 		if err != nil {
 			if b, err2 := base64.RawStdEncoding.DecodeString(string(raw)); err2 == nil {
