@@ -10,8 +10,9 @@ import (
 // !{timestamp:...} expression. eddy supports the letters Firehose users put in
 // object prefixes: y (year of era), M (month), d (day of month), H (hour of
 // day), m (minute), s (second) and S (fraction of second), plus quoted literal
-// text, ” for a quote, optional sections [ ] and every other non-letter
-// character as itself. Any other letter is an error, never silently literal.
+// text, two single quotes for a quote, optional sections [ ] and every other
+// non-letter character as itself. Any other letter is an error, never
+// silently literal.
 type timePattern []timeField
 
 type timeField struct {
