@@ -1,0 +1,79 @@
+package rcf
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchRows is a noisy periodic series with columns shifted in phase.
+func benchRows(n, cols int, seed uint64) [][]float64 {
+	rng := rand.New(rand.NewPCG(seed, 0))
+	rows := make([][]float64, n)
+	for i := range rows {
+		r := make([]float64, cols)
+		for c := range r {
+			r[c] = 10*math.Sin(2*math.Pi*float64(i)/100+float64(c)) + rng.NormFloat64()
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+func reportRows(b *testing.B, rows int) {
+	sec := b.Elapsed().Seconds()
+	if sec > 0 && rows > 0 {
+		b.ReportMetric(float64(rows)/sec, "rows/s")
+		b.ReportMetric(sec*1e9/float64(rows), "ns/row")
+	}
+}
+
+// BenchmarkUpdate scores and samples rows with KDA's defaults (100 trees x
+// 256 samples) after a warm-up of 20,000 rows, so that samplers accept at
+// about their long-run rate for the benchmark's length.
+func BenchmarkUpdate(b *testing.B) {
+	for _, cols := range []int{1, 5} {
+		b.Run(fmt.Sprintf("trees=100/samples=256/columns=%d", cols), func(b *testing.B) {
+			f, err := New(DefaultConfig(cols))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows := benchRows(1<<16, cols, 1)
+			for _, r := range rows[:20000] {
+				f.Update(r)
+			}
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				f.Update(rows[n%len(rows)])
+				n++
+			}
+			reportRows(b, n)
+		})
+	}
+}
+
+// BenchmarkUpdateExplain is BenchmarkUpdate with attributions.
+func BenchmarkUpdateExplain(b *testing.B) {
+	for _, cols := range []int{1, 5} {
+		b.Run(fmt.Sprintf("trees=100/samples=256/columns=%d", cols), func(b *testing.B) {
+			f, err := New(DefaultConfig(cols))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows := benchRows(1<<16, cols, 1)
+			for _, r := range rows[:20000] {
+				f.Update(r)
+			}
+			out := make([]Attribution, cols)
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				f.UpdateExplain(rows[n%len(rows)], out)
+				n++
+			}
+			reportRows(b, n)
+		})
+	}
+}
