@@ -152,6 +152,7 @@ func readModel(path string) (*model, error) {
 			return nil, fmt.Errorf("%s: shape %s: %w", path, name, err)
 		}
 		s.members = members
+		s.Pattern = re2Pattern(s.Pattern)
 		m.shapes[name] = &s
 	}
 	return m, nil
