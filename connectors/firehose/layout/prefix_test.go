@@ -277,3 +277,28 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// Random strings drawn from many goroutines stay distinct and race-free.
+func TestPrefixConcurrentRandom(t *testing.T) {
+	l := mustNew(t, Config{Prefix: "!{firehose:random-string}/", ErrorOutputPrefix: "e/!{firehose:error-output-type}"})
+	results := make(chan string, 400)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				p, err := l.Prefix(PrefixValues{Arrival: time.Unix(0, 0)})
+				if err != nil {
+					t.Error(err)
+				}
+				results <- p
+			}
+		}()
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 400; i++ {
+		p := <-results
+		if len(p) != randomStringLength+len("/1970/01/01/00/") || seen[p] {
+			t.Fatalf("prefix %q: wrong length or repeated", p)
+		}
+		seen[p] = true
+	}
+}
