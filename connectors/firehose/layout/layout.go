@@ -203,7 +203,7 @@ func withDefaultErrorPrefix(cfg Config, t template) template {
 	if base != "" {
 		out = append(out, segment{kind: segLiteral, text: base})
 	}
-	return append(out, segment{kind: segErrorType}, segment{kind: segLiteral, text: "/"}, defaultTimeSegment())
+	return append(out, segment{kind: segErrorType, implicit: true}, segment{kind: segLiteral, text: "/", implicit: true}, defaultTimeSegment())
 }
 
 func defaultTimeSegment() segment {
@@ -211,7 +211,7 @@ func defaultTimeSegment() segment {
 	if err != nil {
 		panic(err) // a constant pattern
 	}
-	return segment{kind: segTimestamp, time: p}
+	return segment{kind: segTimestamp, time: p, implicit: true}
 }
 
 // PrefixValues are what a data prefix may evaluate.
@@ -231,7 +231,7 @@ type PrefixValues struct {
 // result with ErrPrefixTooLong; the runner sends those records to the error
 // output as MetadataExtractionFailed.
 func (l *Layout) Prefix(v PrefixValues) (string, error) {
-	return l.prefix.eval(evalInput{time: v.Arrival.In(l.zone), queryKeys: v.QueryKeys, lambdaKeys: v.LambdaKeys, random: l.randomString})
+	return l.prefix.eval(evalInput{time: l.instant(v.Arrival), queryKeys: v.QueryKeys, lambdaKeys: v.LambdaKeys, random: l.randomString})
 }
 
 // ErrorPrefix evaluates the error output prefix for records that failed with
@@ -240,7 +240,14 @@ func (l *Layout) ErrorPrefix(errorType ErrorOutputType, arrival time.Time) (stri
 	if errorType == "" {
 		return "", fmt.Errorf("layout: ErrorPrefix needs an error output type, such as %s", ProcessingFailed)
 	}
-	return l.errorPrefix.eval(evalInput{time: arrival.In(l.zone), errorType: errorType, random: l.randomString})
+	return l.errorPrefix.eval(evalInput{time: l.instant(arrival), errorType: errorType, random: l.randomString})
+}
+
+// instant is the time prefixes evaluate: whole seconds (objects Firehose
+// delivered show zeros for fraction-of-second letters, even nine of them) in
+// the stream's time zone.
+func (l *Layout) instant(t time.Time) time.Time {
+	return t.Truncate(time.Second).In(l.zone)
 }
 
 // PrefixIsStatic reports whether the data prefix depends only on time: no

@@ -38,6 +38,11 @@ type segment struct {
 	kind segmentKind
 	text string // the literal text, or the partition key name
 	time timePattern
+	// implicit marks what Firehose appends on its own (the default
+	// YYYY/MM/dd/HH/ and error type): it does not count against the 512
+	// character limit, since Firehose accepts a 512-character literal prefix
+	// whose expansion is longer (captured from the service).
+	implicit bool
 }
 
 // template is a parsed Prefix or ErrorOutputPrefix.
@@ -156,7 +161,9 @@ type evalInput struct {
 
 func (t template) eval(in evalInput) (string, error) {
 	var dst []byte
+	explicitLength := 0
 	for _, s := range t {
+		before := len(dst)
 		switch s.kind {
 		case segLiteral:
 			dst = append(dst, s.text...)
@@ -181,9 +188,12 @@ func (t template) eval(in evalInput) (string, error) {
 			}
 			dst = append(dst, v...)
 		}
+		if !s.implicit {
+			explicitLength += len(dst) - before
+		}
 	}
-	if len(dst) > maxEvaluatedPrefix {
-		return "", fmt.Errorf("%w: the evaluated prefix is %d characters long; Firehose allows %d (shorten the prefix or the partition key values)", ErrPrefixTooLong, len(dst), maxEvaluatedPrefix)
+	if explicitLength > maxEvaluatedPrefix {
+		return "", fmt.Errorf("%w: the evaluated prefix is %d characters long; Firehose allows %d (shorten the prefix or the partition key values)", ErrPrefixTooLong, explicitLength, maxEvaluatedPrefix)
 	}
 	return string(dst), nil
 }

@@ -2,6 +2,7 @@ package layout
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -203,6 +204,28 @@ func TestPrefixEvaluationRules(t *testing.T) {
 		got, err := l.Prefix(PrefixValues{QueryKeys: map[string]string{"k": string(long[:509])}})
 		if err != nil || len(got) != 512 {
 			t.Fatalf("a 512-character prefix: %d, %v", len(got), err)
+		}
+	})
+	t.Run("a 512-character literal prefix is accepted with its default time", func(t *testing.T) {
+		literal := strings.Repeat("p", 512)
+		l := mustNew(t, Config{Prefix: literal})
+		got, err := l.Prefix(PrefixValues{Arrival: at})
+		if err != nil || got != literal+"2024/02/29/13/" {
+			t.Fatalf("got %d characters, %v", len(got), err)
+		}
+		if got, err := l.ErrorPrefix(ProcessingFailed, at); err != nil || got != literal+"processing-failed/2024/02/29/13/" {
+			t.Fatalf("error prefix: %d characters, %v", len(got), err)
+		}
+		l = mustNew(t, Config{Prefix: literal + "!{timestamp:yyyy}", ErrorOutputPrefix: "e/!{firehose:error-output-type}"})
+		if _, err := l.Prefix(PrefixValues{Arrival: at}); !errors.Is(err, ErrPrefixTooLong) {
+			t.Fatalf("an explicit expression past 512 characters: %v", err)
+		}
+	})
+	t.Run("timestamps have whole seconds", func(t *testing.T) {
+		l := mustNew(t, Config{Prefix: "!{timestamp:ss.SSSSSSSSS}/", ErrorOutputPrefix: "e/!{firehose:error-output-type}"})
+		got, _ := l.Prefix(PrefixValues{Arrival: at.Add(987654321 * time.Nanosecond)})
+		if got != "09.000000000/" {
+			t.Fatalf("got %q", got)
 		}
 	})
 	t.Run("missing partition key", func(t *testing.T) {
