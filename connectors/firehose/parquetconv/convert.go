@@ -18,13 +18,16 @@ type converter struct {
 	// arena holds the bytes that the byte-array values of buffered rows point
 	// into; the Writer empties it after each batch is handed to parquet-go.
 	arena []byte
-	// spans holds, per struct plan, the offset of each field's value in the
-	// object being converted (-1 when absent).
-	spans map[*plan][]int
-	num   decimalNumber
-	dec   decimalValue
-	key   []byte // scratch for normalized keys
-	tmp   []byte // scratch for unescaped strings
+	// structs holds per-struct-plan scratch, indexed by plan.state.
+	structs []structState
+	// row receives the values of top-level primitive columns directly (the
+	// Writer owns it); nested columns go through cols first.
+	row    []parquet.Value
+	direct bool // put appends to row, not cols
+	num    decimalNumber
+	dec    decimalValue
+	key    []byte // scratch for normalized keys
+	tmp    []byte // scratch for unescaped strings
 }
 
 // token kinds of a JSON value, by its first byte.
@@ -81,21 +84,38 @@ func newConverter(sd *serde, plans []*plan) *converter {
 	if len(plans) > 0 {
 		nleaves = plans[len(plans)-1].end
 	}
-	c := &converter{sd: sd, root: root, cols: make([][]parquet.Value, nleaves), spans: map[*plan][]int{}}
-	var addSpans func(p *plan)
-	addSpans = func(p *plan) {
+	c := &converter{sd: sd, root: root, cols: make([][]parquet.Value, nleaves)}
+	var addState func(p *plan)
+	addState = func(p *plan) {
 		if p.fields != nil {
-			c.spans[p] = make([]int, len(p.fields))
+			p.state = len(c.structs)
+			c.structs = append(c.structs, structState{spans: make([]int, len(p.fields))})
 		}
 		for _, f := range p.fields {
-			addSpans(f)
+			addState(f)
 		}
 		if p.elem != nil {
-			addSpans(p.elem)
+			addState(p.elem)
 		}
 	}
-	addSpans(root)
+	addState(root)
 	return c
+}
+
+// structState is the scratch of one struct plan.
+type structState struct {
+	// spans holds the offset of each field's value in the object being
+	// converted (-1 when absent).
+	spans []int
+	// keys remembers, by position in the object, the raw key seen there last
+	// and its field: records of a stream mostly repeat one key order, so a
+	// byte comparison usually replaces normalizing and hashing the key.
+	keys []seenKey
+}
+
+type seenKey struct {
+	raw   []byte
+	field int // -1: not a column
 }
 
 // normalizeName is how a column or struct field name is matched.
@@ -149,14 +169,17 @@ func (c *converter) lookup(p *plan, key []byte, flags uint8) (int, bool) {
 // object converts the JSON object at b[i] for struct plan p (or the root),
 // checking all of it; rep is the repetition level of its first values.
 func (c *converter) object(p *plan, b []byte, i, rep, depth int) (int, error) {
-	spans := c.spans[p]
+	st := &c.structs[p.state]
+	spans := st.spans
 	for k := range spans {
 		spans[k] = -1
 	}
+	pos := 0
 	end, err := objectFields(b, i, depth+1, func(key []byte, flags uint8, v int) (int, error) {
-		idx, known := c.lookup(p, key, flags)
+		idx := c.cachedLookup(p, st, pos, key, flags)
+		pos++
 		vend, err := skipValue(b, v, depth+1)
-		if known {
+		if idx >= 0 {
 			spans[idx] = v // the last of duplicate keys wins
 		}
 		return vend, err
@@ -164,22 +187,60 @@ func (c *converter) object(p *plan, b []byte, i, rep, depth int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	top := p == c.root
 	for k, f := range p.fields {
+		c.direct = top && f.typ.isPrimitive()
 		if spans[k] < 0 {
 			c.nulls(f, rep, f.def-1)
-			continue
-		}
-		if err := c.value(f, b, spans[k], rep, depth+1); err != nil {
+		} else if err := c.value(f, b, spans[k], rep, depth+1); err != nil {
+			c.direct = false
 			if fe, ok := err.(*fieldError); ok {
 				return 0, fe.in(f.name)
 			}
 			return 0, err
 		}
+		if top && !c.direct {
+			// A nested column: move its leaves' values to the row in order.
+			for col := f.first; col < f.end; col++ {
+				c.row = append(c.row, c.cols[col]...)
+				c.cols[col] = c.cols[col][:0]
+			}
+		}
 	}
+	c.direct = false
 	return end, nil
 }
 
+// cachedLookup is lookup, remembered by the key's position in the object.
+func (c *converter) cachedLookup(p *plan, st *structState, pos int, key []byte, flags uint8) int {
+	if pos < len(st.keys) && flags == 0 && string(st.keys[pos].raw) == string(key) {
+		return st.keys[pos].field
+	}
+	idx, ok := c.lookup(p, key, flags)
+	if !ok {
+		idx = -1
+	}
+	if pos < len(st.keys) {
+		st.keys[pos].raw = append(st.keys[pos].raw[:0], key...)
+		st.keys[pos].field = idx
+	} else if pos < maxRememberedKeys {
+		st.keys = append(st.keys, seenKey{raw: append([]byte(nil), key...), field: idx})
+	}
+	if flags != 0 && pos < len(st.keys) {
+		st.keys[pos].raw = st.keys[pos].raw[:0] // escaped keys are never remembered
+		st.keys[pos].field = -1
+	}
+	return idx
+}
+
+// maxRememberedKeys bounds the key memory of objects with many fields.
+const maxRememberedKeys = 256
+
 func (c *converter) put(col int, v parquet.Value, rep, def int) {
+	if c.direct {
+		c.row = append(c.row, v.Level(rep, def, col))
+		return
+	}
 	c.cols[col] = append(c.cols[col], v.Level(rep, def, col))
 }
 

@@ -49,6 +49,7 @@ type plan struct {
 	fieldIndex map[string]int
 
 	decBytes int // FIXED_LEN_BYTE_ARRAY width of a wide decimal
+	state    int // index of a struct plan's scratch in its converter
 }
 
 type schemaBuilder struct {

@@ -20,8 +20,7 @@ type Writer struct {
 	conv      *converter
 	blockSize int64
 
-	rowVals   []parquet.Value // buffered rows' values, row after row
-	rowEnds   []int           // end of each buffered row in rowVals
+	rowEnds   []int // end of each buffered row in conv.row
 	rowsBuf   []parquet.Row
 	rows      int64
 	groupBase int64 // pw.Size() when the current row group began
@@ -70,9 +69,9 @@ func (w *Writer) Write(record []byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	valsMark, endsMark, arenaMark := len(w.rowVals), len(w.rowEnds), len(w.conv.arena)
+	valsMark, endsMark, arenaMark := len(w.conv.row), len(w.rowEnds), len(w.conv.arena)
 	if err := w.convert(record); err != nil {
-		w.rowVals, w.rowEnds, w.conv.arena = w.rowVals[:valsMark], w.rowEnds[:endsMark], w.conv.arena[:arenaMark]
+		w.conv.row, w.rowEnds, w.conv.arena = w.conv.row[:valsMark], w.rowEnds[:endsMark], w.conv.arena[:arenaMark]
 		return err
 	}
 	w.rows += int64(len(w.rowEnds) - endsMark)
@@ -82,6 +81,7 @@ func (w *Writer) Write(record []byte) error {
 	return nil
 }
 
+// convert appends the record's rows to w.conv.row and w.rowEnds.
 func (w *Writer) convert(record []byte) error {
 	c := w.conv
 	i := skipWS(record, 0)
@@ -112,10 +112,7 @@ func (w *Writer) convert(record []byte) error {
 			}
 			return &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
 		}
-		for _, vals := range c.cols {
-			w.rowVals = append(w.rowVals, vals...)
-		}
-		w.rowEnds = append(w.rowEnds, len(w.rowVals))
+		w.rowEnds = append(w.rowEnds, len(c.row))
 		i = skipWS(record, end)
 	}
 	return nil
@@ -130,12 +127,12 @@ func (w *Writer) flushBatch() error {
 	w.rowsBuf = w.rowsBuf[:0]
 	start := 0
 	for _, end := range w.rowEnds {
-		w.rowsBuf = append(w.rowsBuf, w.rowVals[start:end:end])
+		w.rowsBuf = append(w.rowsBuf, w.conv.row[start:end:end])
 		start = end
 	}
 	_, err := w.pw.WriteRows(w.rowsBuf)
 	clear(w.rowsBuf)
-	w.rowVals, w.rowEnds, w.conv.arena = w.rowVals[:0], w.rowEnds[:0], w.conv.arena[:0]
+	w.conv.row, w.rowEnds, w.conv.arena = w.conv.row[:0], w.rowEnds[:0], w.conv.arena[:0]
 	if err != nil {
 		w.err = fmt.Errorf("parquetconv: writing rows: %w", err)
 		return w.err
@@ -158,7 +155,7 @@ func (w *Writer) Rows() int64 { return w.rows }
 // so it errs high. Callers cut objects by comparing it to their size target.
 func (w *Writer) BufferedBytes() int64 {
 	const valueBytes = 8
-	return w.pw.Size() + int64(len(w.conv.arena)) + valueBytes*int64(len(w.rowVals))
+	return w.pw.Size() + int64(len(w.conv.arena)) + valueBytes*int64(len(w.conv.row))
 }
 
 // Close writes the buffered rows, the last row group and the footer. It does
