@@ -164,6 +164,14 @@ func checkPrefixRules(cfg Config, prefix, errorPrefix template) error {
 	case usesLambda && !cfg.LambdaProcessor:
 		return configErrorf("Prefix", "Lambda should be present when S3 Prefix contains keys from partitionKeyFromLambda namespace")
 	}
+	for _, t := range []struct {
+		field string
+		tmpl  template
+	}{{"Prefix", prefix}, {"ErrorOutputPrefix", errorPrefix}} {
+		if n := t.tmpl.literalLength(); n > maxEvaluatedPrefix {
+			return configErrorf(t.field, "has %d characters of literal text, so it can never evaluate within Firehose's limit of %d", n, maxEvaluatedPrefix)
+		}
+	}
 	if usesQuery {
 		for _, key := range prefix.keys(segQueryKey) {
 			if !containsString(cfg.Query.Keys(), key) {

@@ -130,6 +130,18 @@ func (t template) hasExpressions() bool {
 	return false
 }
 
+// literalLength is the length of the template's literal text: a lower bound
+// of every evaluation's length.
+func (t template) literalLength() int {
+	n := 0
+	for _, s := range t {
+		if s.kind == segLiteral && !s.implicit {
+			n += len(s.text)
+		}
+	}
+	return n
+}
+
 // keys lists the partition key names of kind, in order of first use.
 func (t template) keys(kind segmentKind) []string {
 	var out []string

@@ -276,6 +276,7 @@ func TestConfigErrors(t *testing.T) {
 		{"lambda keys without a lambda", Config{Prefix: "!{partitionKeyFromLambda:k}/", ErrorOutputPrefix: "e/!{firehose:error-output-type}", DynamicPartitioning: true, Query: query("{k: .k}")}, "Lambda should be present when S3 Prefix contains keys from partitionKeyFromLambda namespace"},
 		{"key the query lacks", Config{Prefix: "!{partitionKeyFromQuery:day}/", ErrorOutputPrefix: "e/!{firehose:error-output-type}", DynamicPartitioning: true, Query: query("{k: .k, j: .j}")}, "names a key the MetadataExtractionQuery does not define (it defines k, j)"},
 		{"prefix too long", Config{Prefix: string(long)}, "Prefix: is 1025 characters long; the limit is 1024"},
+		{"literal text past 512", Config{Prefix: "a/", ErrorOutputPrefix: strings.Repeat("e", 513)}, "ErrorOutputPrefix: has 513 characters of literal text, so it can never evaluate within Firehose's limit of 512"},
 		{"unknown compression", Config{Compression: "BZIP2"}, `CompressionFormat: unknown value "BZIP2"`},
 		{"compression with conversion", Config{Compression: Gzip, OutputFormat: Parquet}, "set it to UNCOMPRESSED"},
 		{"bad file extension", Config{FileExtension: "gz"}, "it must start with a period"},
