@@ -98,6 +98,9 @@ func New(cfg Config) (*Layout, error) {
 	if !cfg.Compression.valid() {
 		return nil, configErrorf("CompressionFormat", "unknown value %q: use one of %s", cfg.Compression, strings.Join(compressionNames(), ", "))
 	}
+	if cfg.OutputFormat != NoConversion && cfg.OutputFormat != Parquet && cfg.OutputFormat != ORC {
+		return nil, configErrorf("OutputFormatConfiguration", "unknown output format %q: use %s or %s", cfg.OutputFormat, Parquet, ORC)
+	}
 	if cfg.OutputFormat != NoConversion && cfg.Compression != Uncompressed && cfg.Compression != "" {
 		return nil, configErrorf("CompressionFormat", "is %s, but data format conversion is enabled: set it to UNCOMPRESSED (the %s serializer compresses)", cfg.Compression, cfg.OutputFormat)
 	}

@@ -278,6 +278,7 @@ func TestConfigErrors(t *testing.T) {
 		{"prefix too long", Config{Prefix: string(long)}, "Prefix: is 1025 characters long; the limit is 1024"},
 		{"literal text past 512", Config{Prefix: "a/", ErrorOutputPrefix: strings.Repeat("e", 513)}, "ErrorOutputPrefix: has 513 characters of literal text, so it can never evaluate within Firehose's limit of 512"},
 		{"unknown compression", Config{Compression: "BZIP2"}, `CompressionFormat: unknown value "BZIP2"`},
+		{"unknown output format", Config{OutputFormat: "Avro"}, `unknown output format "Avro": use Parquet or ORC`},
 		{"compression with conversion", Config{Compression: Gzip, OutputFormat: Parquet}, "set it to UNCOMPRESSED"},
 		{"bad file extension", Config{FileExtension: "gz"}, "it must start with a period"},
 		{"no stream name", Config{DeliveryStreamName: "", Version: 1}, "DeliveryStreamName: is empty"},
