@@ -91,6 +91,10 @@ func New(store *streamstore.Store, cat *catalog.Catalog, opts Options) (*API, er
 	}
 	a := &API{store: store, cat: cat, opts: opts, srv: srv}
 	a.register()
+	if err := a.Reconcile(); err != nil && opts.Logger != nil {
+		// The API still serves every other stream; the lost ones answer errors.
+		opts.Logger.Error("firehose: backing streams do not match the catalog", "err", err)
+	}
 	return a, nil
 }
 

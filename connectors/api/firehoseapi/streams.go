@@ -73,6 +73,9 @@ func (a *API) createDeliveryStream(ctx context.Context, req *awsproto.Request, i
 	}
 	if s := in.KinesisStreamSourceConfiguration; s != nil {
 		ci.Source = &catalog.KinesisSource{StreamARN: s.KinesisStreamARN, RoleARN: s.RoleARN}
+		if err := a.checkSource(s.KinesisStreamARN); err != nil {
+			return nil, err
+		}
 	}
 	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
 		ci.Encryption = &catalog.EncryptionConfig{KeyType: e.KeyType, KeyARN: e.KeyARN}
@@ -93,6 +96,21 @@ func (a *API) createDeliveryStream(ctx context.Context, req *awsproto.Request, i
 		}
 	}
 	return createOutput{DeliveryStreamARN: ds.ARN}, nil
+}
+
+// checkSource refuses a source stream the store does not have, as Firehose
+// refuses a Kinesis stream that does not exist.
+func (a *API) checkSource(arn string) error {
+	name, err := catalog.StreamNameFromARN(arn)
+	if err != nil {
+		return apiError(err)
+	}
+	if _, err := a.store.DescribeStream(name); errors.Is(err, streamstore.ErrNotFound) {
+		return awsproto.Errorf(errInvalidArgument, "Kinesis stream %s does not exist; create it first (eddy streams create %s, or CreateStream on eddy's Kinesis endpoint).", arn, name)
+	} else if err != nil {
+		return apiError(err)
+	}
+	return nil
 }
 
 // createBacking creates the backing stream of a new DirectPut delivery

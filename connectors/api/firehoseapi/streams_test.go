@@ -100,6 +100,15 @@ func TestKinesisStreamAsSource(t *testing.T) {
 	e := newEnv(t, 0)
 	ctx := ctxT(t)
 	src := "arn:aws:kinesis:eu-west-1:123456789012:stream/events"
+	_, err := e.client.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
+		DeliveryStreamName: aws.String("from-kinesis"), DeliveryStreamType: types.DeliveryStreamTypeKinesisStreamAsSource,
+		KinesisStreamSourceConfiguration:   &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String(src), RoleARN: aws.String(roleARN)},
+		ExtendedS3DestinationConfiguration: extS3(),
+	})
+	wantAPIError(t, err, "InvalidArgumentException", "Kinesis stream "+src+" does not exist")
+	if err := e.store.CreateStream("events", 2); err != nil {
+		t.Fatal(err)
+	}
 	must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
 		DeliveryStreamName: aws.String("from-kinesis"), DeliveryStreamType: types.DeliveryStreamTypeKinesisStreamAsSource,
 		KinesisStreamSourceConfiguration:   &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String(src), RoleARN: aws.String(roleARN)},
@@ -116,7 +125,7 @@ func TestKinesisStreamAsSource(t *testing.T) {
 	if _, err := e.store.DescribeStream(catalog.BackingStream("from-kinesis")); err == nil {
 		t.Fatal("a KinesisStreamAsSource delivery stream got a backing stream")
 	}
-	_, err := e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("from-kinesis"), Record: &types.Record{Data: []byte("x")}})
+	_, err = e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("from-kinesis"), Record: &types.Record{Data: []byte("x")}})
 	wantAPIError(t, err, "InvalidArgumentException", "not permitted on KinesisStreamAsSource")
 	_, err = e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("from-kinesis"), Records: []types.Record{{Data: []byte("x")}}})
 	wantAPIError(t, err, "InvalidArgumentException", "not permitted on KinesisStreamAsSource")
@@ -371,5 +380,33 @@ func TestUnknownOperation(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || resp.Header.Get("x-amzn-ErrorType") != "UnknownOperationException" {
 		t.Fatalf("status %d type %s", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
+	}
+}
+
+func TestReconcileBackingStreams(t *testing.T) {
+	e := newEnv(t, 0)
+	createDirect(t, e, "kept")
+	createDirect(t, e, "lost")
+	// A crash after the catalog's create and before the store's, and one after
+	// the catalog's delete and before the store's.
+	if err := e.store.DeleteStream(catalog.BackingStream("lost")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateStream(catalog.BackingStream("gone"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateStream("user-stream", 1); err != nil {
+		t.Fatal(err)
+	}
+	api, err := New(e.store, e.cat, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{catalog.BackingStream("kept"), catalog.BackingStream("lost"), "user-stream"}
+	if got := e.store.ListStreams(); !slices.Equal(got, want) {
+		t.Fatalf("after New: streams %v, want %v", got, want)
+	}
+	if err := api.Reconcile(); err != nil {
+		t.Fatalf("second Reconcile: %v", err)
 	}
 }
