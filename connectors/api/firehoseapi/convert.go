@@ -93,8 +93,9 @@ func deref[T any](p *T) T {
 }
 
 // describe is a delivery stream as DescribeDeliveryStream shows it. Firehose
-// describes an S3 destination twice, as S3DestinationDescription and
-// ExtendedS3DestinationDescription, whichever configuration created it.
+// describes an S3 destination as S3DestinationDescription and, once it was
+// configured or updated as an extended one, also as
+// ExtendedS3DestinationDescription.
 func describe(ds catalog.DeliveryStream, withDestination bool) deliveryStreamDescription {
 	out := deliveryStreamDescription{
 		DeliveryStreamName:   ds.Name,
@@ -183,5 +184,9 @@ func describeDestination(d catalog.Destination) destinationOut {
 		}
 		ext.DataFormatConversionConfiguration = co
 	}
-	return destinationOut{DestinationId: d.ID, S3DestinationDescription: &s3, ExtendedS3DestinationDescription: ext}
+	out := destinationOut{DestinationId: d.ID, S3DestinationDescription: &s3}
+	if d.Extended {
+		out.ExtendedS3DestinationDescription = ext
+	}
+	return out
 }

@@ -56,14 +56,11 @@ func (a *API) createDeliveryStream(ctx context.Context, req *awsproto.Request, i
 	default:
 		return nil, awsproto.Errorf(errInvalidArgument, "DeliveryStreamType %s is not supported by eddy; use DirectPut or KinesisStreamAsSource.", typ)
 	}
-	if in.S3DestinationConfiguration == nil && in.ExtendedS3DestinationConfiguration == nil {
-		return nil, awsproto.Errorf(errInvalidArgument, "A destination is required: give ExtendedS3DestinationConfiguration (or S3DestinationConfiguration).")
-	}
-	if in.S3DestinationConfiguration != nil && in.ExtendedS3DestinationConfiguration != nil {
-		return nil, awsproto.Errorf(errInvalidArgument, "Only one destination configuration can be given; S3DestinationConfiguration and ExtendedS3DestinationConfiguration were both given.")
+	if (in.S3DestinationConfiguration == nil) == (in.ExtendedS3DestinationConfiguration == nil) {
+		return nil, awsproto.Errorf(errInvalidArgument, "Exactly one destination configuration is supported for a Firehose")
 	}
 	if typ == catalog.TypeDirectPut && in.KinesisStreamSourceConfiguration != nil {
-		return nil, awsproto.Errorf(errInvalidArgument, "KinesisStreamSourceConfiguration is only allowed when DeliveryStreamType is KinesisStreamAsSource.")
+		return nil, awsproto.Errorf(errInvalidArgument, "KinesisSourceStreamConfig is only applicable for KinesisStreamAsSource stream type")
 	}
 	ci := catalog.CreateInput{
 		Name:        in.DeliveryStreamName,
@@ -213,8 +210,8 @@ func (a *API) updateDestination(ctx context.Context, req *awsproto.Request, in *
 	if err := refuseOthers(req.Input, "DestinationUpdate", "delivers to S3 only"); err != nil {
 		return nil, err
 	}
-	if in.S3DestinationUpdate != nil && in.ExtendedS3DestinationUpdate != nil {
-		return nil, awsproto.Errorf(errInvalidArgument, "Only one destination update can be given; S3DestinationUpdate and ExtendedS3DestinationUpdate were both given.")
+	if (in.S3DestinationUpdate == nil) == (in.ExtendedS3DestinationUpdate == nil) {
+		return nil, awsproto.Errorf(errInvalidArgument, "Exactly one destination configuration is supported for a Firehose")
 	}
 	_, err := a.cat.UpdateDestination(catalog.UpdateInput{
 		Name:             in.DeliveryStreamName,

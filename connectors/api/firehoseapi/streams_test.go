@@ -73,10 +73,24 @@ func TestDefaultsOfAPlainS3Destination(t *testing.T) {
 		//lint:ignore SA1019 the deprecated S3DestinationConfiguration is what this test sends: clients still use it
 		S3DestinationConfiguration: &types.S3DestinationConfiguration{RoleARN: aws.String(roleARN), BucketARN: aws.String(bucketARN)},
 	}))
-	s3 := describeStream(t, e, "plain").Destinations[0].S3DestinationDescription
+	dst := describeStream(t, e, "plain").Destinations[0]
+	if dst.ExtendedS3DestinationDescription != nil {
+		t.Fatalf("a plain S3 destination is described as extended too: %+v", dst.ExtendedS3DestinationDescription)
+	}
+	s3 := dst.S3DestinationDescription
 	if aws.ToInt32(s3.BufferingHints.SizeInMBs) != 5 || aws.ToInt32(s3.BufferingHints.IntervalInSeconds) != 300 || aws.ToString(s3.Prefix) != "" ||
 		s3.CompressionFormat != types.CompressionFormatUncompressed || s3.CloudWatchLoggingOptions == nil || aws.ToBool(s3.CloudWatchLoggingOptions.Enabled) {
 		t.Fatalf("defaults %+v", s3)
+	}
+	// Updated as an extended destination, it is described both ways.
+	must[*firehose.UpdateDestinationOutput](t)(e.client.UpdateDestination(ctxT(t), &firehose.UpdateDestinationInput{
+		DeliveryStreamName: aws.String("plain"), CurrentDeliveryStreamVersionId: aws.String("1"), DestinationId: aws.String(catalog.FirstDestinationID),
+		ExtendedS3DestinationUpdate: &types.ExtendedS3DestinationUpdate{FileExtension: aws.String(".json")},
+	}))
+	dst = describeStream(t, e, "plain").Destinations[0]
+	if dst.ExtendedS3DestinationDescription == nil || aws.ToString(dst.ExtendedS3DestinationDescription.FileExtension) != ".json" ||
+		aws.ToString(dst.S3DestinationDescription.BucketARN) != bucketARN {
+		t.Fatalf("after an extended update: %+v", dst)
 	}
 }
 
@@ -169,7 +183,7 @@ func TestCreateErrors(t *testing.T) {
 			"ValidationException", []string{"Member must have length less than or equal to 64"}},
 		{"exists", &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("taken"), ExtendedS3DestinationConfiguration: extS3()},
 			"ResourceInUseException", []string{"Firehose taken under accountId 123456789012 already exists"}},
-		{"no destination", &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("n")}, "InvalidArgumentException", []string{"destination is required"}},
+		{"no destination", &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("n")}, "InvalidArgumentException", []string{"Exactly one destination configuration is supported for a Firehose"}},
 		{"redshift", &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("n"), RedshiftDestinationConfiguration: &types.RedshiftDestinationConfiguration{
 			RoleARN: aws.String(roleARN), ClusterJDBCURL: aws.String("jdbc:redshift://a.redshift.amazonaws.com:5439/db"),
 			CopyCommand: &types.CopyCommand{DataTableName: aws.String("t")}, S3Configuration: &types.S3DestinationConfiguration{RoleARN: aws.String(roleARN), BucketARN: aws.String(bucketARN)},
@@ -187,7 +201,7 @@ func TestCreateErrors(t *testing.T) {
 			"InvalidArgumentException", []string{catalog.TablePath(e.dir, "db", "missing")}},
 		{"source without type", &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("n"), ExtendedS3DestinationConfiguration: extS3(),
 			KinesisStreamSourceConfiguration: &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String("arn:aws:kinesis:eu-west-1:123456789012:stream/s"), RoleARN: aws.String(roleARN)}},
-			"InvalidArgumentException", []string{"only allowed when DeliveryStreamType is KinesisStreamAsSource"}},
+			"InvalidArgumentException", []string{"KinesisSourceStreamConfig is only applicable for KinesisStreamAsSource stream type"}},
 		{"msk", &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("n"), DeliveryStreamType: types.DeliveryStreamTypeMSKAsSource, ExtendedS3DestinationConfiguration: extS3()},
 			"InvalidArgumentException", []string{"MSKAsSource is not supported"}},
 	} {

@@ -256,7 +256,7 @@ func (c *Catalog) Create(in CreateInput) (DeliveryStream, error) {
 	switch typ {
 	case TypeDirectPut:
 		if in.Source != nil {
-			return DeliveryStream{}, errorf(ErrInvalidArgument, "KinesisStreamSourceConfiguration is only allowed when DeliveryStreamType is KinesisStreamAsSource.")
+			return DeliveryStream{}, errorf(ErrInvalidArgument, "KinesisSourceStreamConfig is only applicable for KinesisStreamAsSource stream type")
 		}
 	case TypeKinesisStreamAsSource:
 		if in.Source == nil || in.Source.StreamARN == "" || in.Source.RoleARN == "" {
