@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -489,4 +490,57 @@ func FuzzParseSchema(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestConcurrentCreatesAndUpdates(t *testing.T) {
+	dir := t.TempDir()
+	clk := &clock{t: time.Now()}
+	c := openTest(t, dir, clk)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := c.Create(CreateInput{Name: "race", Destination: s3Config()})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	created := 0
+	for err := range errs {
+		if err == nil {
+			created++
+		} else if !errors.Is(err, ErrInUse) {
+			t.Fatal(err)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d concurrent creates of one name succeeded", created)
+	}
+	// Concurrent updates from version 1: exactly one wins, the rest conflict.
+	wins := make(chan string, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			ds, err := c.UpdateDestination(UpdateInput{Name: "race", CurrentVersionID: "1", DestinationID: FirstDestinationID,
+				Destination: DestinationConfig{Prefix: ptr(fmt.Sprintf("p%d/", i))}})
+			if err == nil {
+				wins <- ds.Destination.Prefix
+			} else if !errors.Is(err, ErrConcurrentModification) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(wins)
+	var won []string
+	for p := range wins {
+		won = append(won, p)
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d updates from version 1 succeeded: %v", len(won), won)
+	}
+	again, err := openTest(t, dir, clk).Get("race")
+	if err != nil || again.VersionID != "2" || again.Destination.Prefix != won[0] {
+		t.Fatalf("after reopen: version %s prefix %q (%v), want 2 and %q", again.VersionID, again.Destination.Prefix, err, won[0])
+	}
 }
