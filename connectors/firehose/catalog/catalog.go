@@ -33,7 +33,9 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// ResolveSchema returns a table's columns for format conversion (default
-	// FileSchemaResolver(dataDir)).
+	// FileSchemaResolver(dataDir)). It runs when a destination with enabled
+	// conversion is created, names another table, or is enabled; it must not
+	// call the catalog (the catalog holds its lock meanwhile).
 	ResolveSchema SchemaResolver
 	// MaxDeliveryStreams bounds how many delivery streams exist (default
 	// DefaultMaxDeliveryStreams).
@@ -325,7 +327,7 @@ func (c *Catalog) buildDestination(base Destination, cfg DestinationConfig) (Des
 	if err := checkDestination(&d); err != nil {
 		return Destination{}, err
 	}
-	if conv := d.DataFormatConversion; conv != nil && resolve {
+	if conv := d.DataFormatConversion; conv != nil && conv.Enabled && resolve {
 		cols, err := c.opts.ResolveSchema(conv.Schema)
 		if err != nil {
 			if _, ok := errors.AsType[*Error](err); ok {

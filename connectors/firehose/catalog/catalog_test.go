@@ -544,3 +544,29 @@ func TestConcurrentCreatesAndUpdates(t *testing.T) {
 		t.Fatalf("after reopen: version %s prefix %q (%v), want 2 and %q", again.VersionID, again.Destination.Prefix, err, won[0])
 	}
 }
+
+func TestDisabledConversionResolvesOnlyWhenEnabled(t *testing.T) {
+	calls := 0
+	c, err := Open(t.TempDir(), Options{StateDelay: -1, ResolveSchema: func(s Schema) ([]Column, error) {
+		calls++
+		return []Column{{"a", "int"}}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s3Config()
+	cfg.DataFormatConversion = &DataFormatConversionConfig{Enabled: ptr(false), OpenX: &OpenXConfig{}, Parquet: &Parquet{}, Schema: &Schema{DatabaseName: "d", TableName: "t"}}
+	ds := mustCreate(t, c, CreateInput{Name: "off", Destination: cfg})
+	if calls != 0 || ds.Destination.DataFormatConversion.Enabled {
+		t.Fatalf("disabled conversion: %d resolver calls, %+v", calls, ds.Destination.DataFormatConversion)
+	}
+	up, err := c.UpdateDestination(UpdateInput{Name: "off", CurrentVersionID: "1", DestinationID: FirstDestinationID, Destination: DestinationConfig{
+		DataFormatConversion: &DataFormatConversionConfig{Enabled: ptr(true)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || len(up.Destination.DataFormatConversion.Schema.Columns) != 1 || up.Destination.DataFormatConversion.Schema.TableName != "t" {
+		t.Fatalf("enabled: %d resolver calls, %+v", calls, up.Destination.DataFormatConversion)
+	}
+}

@@ -93,7 +93,7 @@ type UpdateInput struct {
 type ListInput struct {
 	// ExclusiveStartName: list names after this one.
 	ExclusiveStartName string
-	// Limit (default and maximum DefaultListLimit... see List) bounds the names returned.
+	// Limit bounds the names returned: 1 to MaxListLimit, 0 for DefaultListLimit.
 	Limit int
 	// Type filters by stream type; empty lists every type.
 	Type StreamType
