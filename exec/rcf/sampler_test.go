@@ -66,7 +66,7 @@ func predictedAgeProbabilities(n, capacity int, lambda float64) []float64 {
 // the distribution the decay formula predicts.
 func TestSamplerAgeDistribution(t *testing.T) {
 	const (
-		samplers  = 300
+		samplers  = 200
 		capacity  = 64
 		timeDecay = 1000
 		n         = 12000
