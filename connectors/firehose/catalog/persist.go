@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -131,8 +132,14 @@ func readStream(root, name string) (*DeliveryStream, error) {
 	if ds.Name != name {
 		return nil, fmt.Errorf("it defines delivery stream %q, not %q", ds.Name, name)
 	}
-	if ds.VersionID == "" || ds.ARN == "" || (ds.Type != TypeDirectPut && ds.Type != TypeKinesisStreamAsSource) {
-		return nil, fmt.Errorf("it lacks a version id, an ARN or a known type")
+	if v, err := strconv.ParseUint(ds.VersionID, 10, 64); err != nil || v == 0 {
+		return nil, fmt.Errorf("version id %q is not a positive number", ds.VersionID)
+	}
+	if ds.ARN == "" || ds.Destination.ID == "" || (ds.Type != TypeDirectPut && ds.Type != TypeKinesisStreamAsSource) {
+		return nil, fmt.Errorf("it lacks an ARN, a destination id or a known type")
+	}
+	if ds.Type == TypeKinesisStreamAsSource && ds.Source == nil {
+		return nil, fmt.Errorf("a KinesisStreamAsSource delivery stream without a source")
 	}
 	return ds, nil
 }
