@@ -283,7 +283,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			const n = 600
+			const n = 300
 			var records []string
 			var wants []map[string]any
 			for range n {
