@@ -66,7 +66,7 @@ or AWS account is needed.`,
 	})
 	root.AddCommand(a.streamsCommand(), a.putCommand(), a.getCommand(), a.runCommand(),
 		a.replCommand(), a.demoCommand(), a.benchCommand(), a.checkpointsCommand())
-	root.AddCommand(a.serveCommand())
+	root.AddCommand(a.serveCommand(), a.firehoseCommand())
 	return root
 }
 
