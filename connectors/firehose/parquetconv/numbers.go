@@ -223,6 +223,9 @@ func parseDecimal(s []byte, precision, scale int, n *decimalNumber, out *decimal
 			digits = digits[:len(digits)-drop]
 		}
 		shift = 0
+		if len(digits) > precision {
+			return "does not fit decimal(" + strconv.Itoa(precision) + "," + strconv.Itoa(scale) + ")"
+		}
 	}
 	// Accumulate digits × 10^shift (+1 when rounding up); count the result's
 	// digits against the precision.
