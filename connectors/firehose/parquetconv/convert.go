@@ -1,6 +1,7 @@
 package parquetconv
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -66,19 +67,26 @@ var tokenNames = [...]string{
 	tokNull: "null", tokObject: "an object", tokArray: "an array",
 }
 
-func newConverter(sd *serde, plans []*plan) *converter {
+func newConverter(sd *serde, plans []*plan) (*converter, error) {
+	// A column reads the JSON key its mapping names, else its own name.
+	mapped := make(map[string]string, len(sd.keyMappings))
+	for col, key := range sd.keyMappings {
+		mapped[sd.normalizeName(col)] = key
+	}
 	root := &plan{fields: plans, fieldIndex: make(map[string]int, len(plans))}
 	for i, p := range plans {
-		root.fieldIndex[sd.normalizeName(p.name)] = i
-	}
-	// A mapped column reads its JSON key instead of its own name.
-	for colName, jsonKey := range sd.keyMappings {
-		for i, p := range plans {
-			if sd.normalizeName(p.name) == sd.normalizeName(colName) {
-				delete(root.fieldIndex, sd.normalizeName(p.name))
-				root.fieldIndex[sd.normalizeKey(jsonKey)] = i
-			}
+		key := sd.normalizeName(p.name)
+		if jsonKey, ok := mapped[key]; ok {
+			delete(mapped, key)
+			key = sd.normalizeKey(jsonKey)
 		}
+		if prev, dup := root.fieldIndex[key]; dup {
+			return nil, fmt.Errorf("parquetconv: options: columns %q and %q would both read JSON key %q; change ColumnToJSONKeyMappings", plans[prev].name, p.name, key)
+		}
+		root.fieldIndex[key] = i
+	}
+	for col := range mapped {
+		return nil, fmt.Errorf("parquetconv: options: ColumnToJSONKeyMappings names column %q, which is not in the schema", col)
 	}
 	nleaves := 0
 	if len(plans) > 0 {
@@ -99,7 +107,7 @@ func newConverter(sd *serde, plans []*plan) *converter {
 		}
 	}
 	addState(root)
-	return c
+	return c, nil
 }
 
 // structState is the scratch of one struct plan.

@@ -102,6 +102,14 @@ func (b *schemaBuilder) build(name string, t *Type, def, rep int) (parquet.Node,
 		b.maxLevel = def
 	}
 	var node parquet.Node
+	switch {
+	case t.Kind == KindArray && t.Elem == nil:
+		return nil, nil, fmt.Errorf("array type has no element type (set Type.Elem)")
+	case t.Kind == KindMap && (t.Key == nil || t.Elem == nil):
+		return nil, nil, fmt.Errorf("map type needs Type.Key and Type.Elem")
+	case t.Kind == KindMap && !t.Key.isPrimitive():
+		return nil, nil, fmt.Errorf("map key type %s is not primitive", t.Key)
+	}
 	switch t.Kind {
 	case KindArray:
 		// optional list (def) -> repeated list (def+1, rep+1) -> optional element (def+2)

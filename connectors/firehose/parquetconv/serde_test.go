@@ -178,10 +178,21 @@ func TestOptionErrors(t *testing.T) {
 		{Options{Parquet: ParquetSerDe{PageSizeBytes: -1}}, "PageSizeBytes"},
 		{Options{Hive: &HiveJSONSerDe{TimestampFormats: []string{"yyyy-ww"}}}, `letter 'w'`},
 		{Options{Hive: &HiveJSONSerDe{TimestampFormats: []string{"yyyy 'x"}}}, "unterminated quote"},
+		{Options{OpenX: &OpenXJSONSerDe{ColumnToJSONKeyMappings: map[string]string{"b": "x"}}}, `names column "b", which is not in the schema`},
 	} {
 		_, err := NewWriter(&bytes.Buffer{}, cols, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewWriter(%+v) = %v, want an error mentioning %q", tc.opts, err, tc.want)
+		}
+	}
+	two := []Column{{Name: "a", Type: Type{Kind: KindInt}}, {Name: "b", Type: Type{Kind: KindInt}}}
+	if _, err := NewWriter(&bytes.Buffer{}, two, Options{OpenX: &OpenXJSONSerDe{ColumnToJSONKeyMappings: map[string]string{"a": "b"}}}); err == nil ||
+		!strings.Contains(err.Error(), "both read JSON key") {
+		t.Errorf("a mapping onto another column's key: %v", err)
+	}
+	for _, bad := range []Type{{Kind: KindArray}, {Kind: KindMap, Elem: &Type{Kind: KindInt}}, {Kind: KindStruct}, {Kind: KindDecimal, Precision: 40}, {Kind: 99}} {
+		if _, err := NewWriter(&bytes.Buffer{}, []Column{{Name: "a", Type: bad}}, Options{}); err == nil || !strings.Contains(err.Error(), `column "a"`) {
+			t.Errorf("NewWriter with column type %+v: %v, want an error naming the column", bad, err)
 		}
 	}
 	if _, err := NewWriter(&bytes.Buffer{}, nil, Options{}); err == nil {

@@ -48,9 +48,13 @@ func NewWriter(w io.Writer, columns []Column, opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parquetconv: Parquet writer options: %w", err)
 	}
+	conv, err := newConverter(&sd, plans)
+	if err != nil {
+		return nil, err
+	}
 	return &Writer{
 		pw:        parquet.NewGenericWriter[any](w, cfg),
-		conv:      newConverter(&sd, plans),
+		conv:      conv,
 		blockSize: opts.Parquet.blockSize(),
 	}, nil
 }
