@@ -102,7 +102,7 @@ func (w *Writer) convert(record []byte) error {
 			if _, err := skipValue(record, i, 0); err != nil {
 				return &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
 			}
-			return &RecordError{Code: CodeMalformedData, Message: "the record holds a JSON " + tokenNames[tokenAt(record[i])][2:] +
+			return &RecordError{Code: CodeMalformedData, Message: "the record holds " + tokenNames[tokenAt(record[i])] +
 				" at byte " + strconv.Itoa(i) + "; expected a JSON object"}
 		}
 		for col := range c.cols {
