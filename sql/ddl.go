@@ -56,7 +56,7 @@ func describeTok(t token) string {
 // Connectors each kind of declaration accepts.
 var (
 	streamConnectors = []string{"kinesis"}
-	sinkConnectors   = []string{"kinesis", "file", "stdout"}
+	sinkConnectors   = []string{"kinesis", "file", "stdout", "firehose"}
 )
 
 // createStream parses

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/eddy-streams/eddy/cmd/eddy/internal/app"
+	"github.com/eddy-streams/eddy/connectors/firehose/delivery"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
 )
 
@@ -89,9 +93,13 @@ NAME-errors (NAME is --name, by default the file name without .sql):
 						fmt.Fprintf(a.stderr, "%s:\n%s", r.Query.Pos, r.Plan.Explain())
 					}
 				}
+				stopDelivery := a.deliverSinks(cmd.Context(), st, prepared.DeliveryStreams(), f.bounded)
 				start := time.Now()
 				sum, err := prepared.Run(cmd.Context())
 				took := time.Since(start)
+				if derr := stopDelivery(err == nil && f.bounded); err == nil {
+					err = derr
+				}
 				if cerr := prepared.Close(); err == nil && cerr != nil {
 					err = fmt.Errorf("close sinks: %w", cerr)
 				}
@@ -171,5 +179,47 @@ func (a *invocation) printRunSummary(name string, sum app.Summary, took time.Dur
 				errs, s.DecodeErrors, s.LateRows, s.EvalErrors, app.ErrorStreamName(name))
 		}
 		fmt.Fprintln(a.stderr)
+	}
+}
+
+// deliverSinks delivers, in this process, the delivery streams the
+// application's firehose sinks write, unless another process (eddy serve)
+// delivers them already. The returned stop ends the delivery; with final it
+// first delivers everything written (the end of a bounded run).
+func (a *invocation) deliverSinks(ctx context.Context, st *streamstore.Store, names []string, bounded bool) func(final bool) error {
+	if len(names) == 0 {
+		return func(bool) error { return nil }
+	}
+	cat, err := a.openFirehose()
+	if err != nil {
+		return func(bool) error { return err }
+	}
+	opts := a.deliveryOptions(st, nil)
+	dctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	keep := func(n string) bool { return slices.Contains(names, n) }
+	go func() {
+		defer close(done)
+		if !bounded {
+			_ = delivery.NewService(opts, cat).Run(dctx, keep)
+		}
+	}()
+	return func(final bool) error {
+		cancel()
+		<-done
+		if !final {
+			return nil
+		}
+		for _, n := range names {
+			err := delivery.Deliver(ctx, opts, cat, []string{n})
+			if errors.Is(err, delivery.ErrBusy) {
+				fmt.Fprintf(a.stderr, "eddy: delivery stream %s is delivered by another process (eddy serve)\n", n)
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("deliver %s: %w", n, err)
+			}
+		}
+		return nil
 	}
 }

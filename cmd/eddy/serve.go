@@ -6,15 +6,22 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/eddy-streams/eddy/connectors/api/awsproto"
+	"github.com/eddy-streams/eddy/connectors/api/firehoseapi"
 	"github.com/eddy-streams/eddy/connectors/api/kinesisapi"
 	"github.com/eddy-streams/eddy/connectors/api/sigv4"
+	"github.com/eddy-streams/eddy/connectors/firehose/catalog"
+	"github.com/eddy-streams/eddy/connectors/firehose/delivery"
+	"github.com/eddy-streams/eddy/connectors/objectstore"
+	"github.com/eddy-streams/eddy/exec/checkpoint"
 )
 
 type serveFlags struct {
@@ -26,6 +33,7 @@ type serveFlags struct {
 	shardLimits    bool
 	credentials    string
 	tlsCert        string
+	s3Endpoint     string
 	tlsKey         string
 }
 
@@ -63,6 +71,7 @@ is accepted, which is only allowed on loopback unless --insecure-no-auth is give
 	cmd.Flags().StringVar(&f.credentials, "credentials", "", "verify SigV4 signatures against the keys of this file, or of the environment with 'env'")
 	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; needs --tls-key)")
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	cmd.Flags().StringVar(&f.s3Endpoint, "s3-endpoint", "", "deliver delivery streams' objects to this S3 API (credentials from the AWS SDK's environment) instead of DATA_DIR/buckets/BUCKET")
 	return cmd
 }
 
@@ -95,10 +104,33 @@ func (a *invocation) serve(ctx context.Context, f serveFlags) error {
 	}
 	defer st.Close()
 	log := a.logger()
-	h, err := kinesisapi.New(st, kinesisapi.Options{AccountID: f.accountID, Region: f.region, StateDelay: delay, Logger: log, Authenticate: authenticate, ShardLimits: f.shardLimits})
+	kh, err := kinesisapi.New(st, kinesisapi.Options{AccountID: f.accountID, Region: f.region, StateDelay: delay, Logger: log, Authenticate: authenticate, ShardLimits: f.shardLimits})
 	if err != nil {
 		return err
 	}
+	cat, err := catalog.Open(a.dataDir, catalog.Options{AccountID: f.accountID, Region: f.region, StateDelay: delay, Logger: log})
+	if err != nil {
+		return err
+	}
+	fh, err := firehoseapi.New(st, cat, firehoseapi.Options{Region: f.region, Authenticate: authenticate, Logger: log})
+	if err != nil {
+		return err
+	}
+	h := routeByTarget(kh, fh)
+	bucket, err := a.serveBuckets(f.s3Endpoint)
+	if err != nil {
+		return err
+	}
+	deliverCtx, stopDelivery := context.WithCancel(ctx)
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		_ = delivery.NewService(a.deliveryOptions(st, bucket), cat).Run(deliverCtx, nil)
+	}()
+	defer func() {
+		stopDelivery()
+		<-delivered
+	}()
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("eddy serve: %w", err)
@@ -112,7 +144,7 @@ func (a *invocation) serve(ctx context.Context, f serveFlags) error {
 	if authenticate != nil {
 		auth = "SigV4 signatures verified"
 	}
-	fmt.Fprintf(a.stdout, "eddy serve: Kinesis API on %s://%s (data dir %s; %s)\n", scheme, ln.Addr(), a.dataDir, auth)
+	fmt.Fprintf(a.stdout, "eddy serve: Kinesis and Firehose APIs on %s://%s (data dir %s; %s)\n", scheme, ln.Addr(), a.dataDir, auth)
 
 	served := make(chan error, 1)
 	go func() {
@@ -221,4 +253,32 @@ func serverGC() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(serverGCPercent)
 	}
+}
+
+// routeByTarget sends Firehose calls (X-Amz-Target: Firehose_20150804.*) to
+// the Firehose API and everything else to the Kinesis API, which answers
+// unknown targets in AWS's words.
+func routeByTarget(kinesisH, firehoseH http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Firehose_20150804.") {
+			firehoseH.ServeHTTP(w, r)
+			return
+		}
+		kinesisH.ServeHTTP(w, r)
+	})
+}
+
+// serveBuckets returns where delivered objects go: nil (DATA_DIR/buckets) or
+// the buckets of an S3 API.
+func (a *invocation) serveBuckets(endpoint string) (func(ctx context.Context, bucket string) (checkpoint.Store, error), error) {
+	if endpoint == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--s3-endpoint %q: want a URL such as http://127.0.0.1:7070", endpoint)
+	}
+	return func(ctx context.Context, bucket string) (checkpoint.Store, error) {
+		return objectstore.Open(ctx, "s3://"+bucket, objectstore.Options{Endpoint: endpoint})
+	}, nil
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-var serveURL = regexp.MustCompile(`Kinesis API on (http://127\.0\.0\.1:\d+)`)
+var serveURL = regexp.MustCompile(`Kinesis and Firehose APIs on (http://127\.0\.0\.1:\d+)`)
 
 // startServe runs `eddy serve` on a free loopback port (port 0, read back from
 // its first line) and returns its URL and the process; it is stopped, by

@@ -6,7 +6,7 @@ CREATE STREAM s4 (a BIGINT) WITH (stream = 'x');
 CREATE STREAM s5 (a BIGINT);
 CREATE STREAM s6 (a BIGINT) WITH (connector = 'kafka');
 CREATE SINK k1 WITH (format = 'json');
-CREATE SINK k2 WITH (connector = 'firehose');
+CREATE SINK k2 WITH (connector = 'kafka');
 CREATE STREAM s7 (ts BIGINT, WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'kinesis');
 CREATE STREAM s8 (ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5' FORTNIGHT) WITH (connector = 'kinesis');
 CREATE STREAM s9 (ts TIMESTAMP, t2 TIMESTAMP, WATERMARK FOR ts AS t2 - INTERVAL '5' SECOND) WITH (connector = 'kinesis');

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/connectors/file"
+	"github.com/eddy-streams/eddy/connectors/firehose/catalog"
 	"github.com/eddy-streams/eddy/connectors/kinesis"
 	"github.com/eddy-streams/eddy/connectors/stdout"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
@@ -356,8 +357,20 @@ func openSink(env Env, def *sql.CreateSink, plan *planner.Physical) (exec.Sink, 
 			return nil, fmt.Errorf("sink %s: %w", def.Name, err)
 		}
 		return kinesis.NewEmbeddedSink(env.Store, cfg)
+	case "firehose":
+		name, err := firehoseSinkStream(env, def)
+		if err != nil {
+			return nil, err
+		}
+		cfg := kinesis.SinkConfig{Name: def.Name, Schema: plan.Output, Stream: catalog.BackingStream(name)}
+		if err := env.Store.Own(cfg.Stream); err != nil {
+			return nil, fmt.Errorf("sink %s: delivery stream %s: %w", def.Name, name, err)
+		}
+		// The records go, exactly once with checkpoints, to the stream that
+		// buffers the delivery stream's puts; its runner delivers them.
+		return kinesis.NewEmbeddedSink(env.Store, cfg)
 	default:
-		return nil, fmt.Errorf("sink %s: connector %q is not one of stdout, file, kinesis", def.Name, c)
+		return nil, fmt.Errorf("sink %s: connector %q is not one of stdout, file, kinesis, firehose", def.Name, c)
 	}
 }
 
@@ -443,4 +456,55 @@ func (p *Prepared) Run(ctx context.Context) (Summary, error) {
 		sum.Queries = append(sum.Queries, QuerySummary{Pos: r.Query.Pos, Sink: name, Stats: r.Job.Stats()})
 	}
 	return sum, errors.Join(errs...)
+}
+
+// firehoseSinkStream checks a firehose sink's options and returns the name of
+// its delivery stream, which must exist and take direct puts.
+func firehoseSinkStream(env Env, def *sql.CreateSink) (string, error) {
+	var name string
+	for k, v := range def.With {
+		switch strings.ToLower(k) {
+		case "connector":
+		case "delivery_stream":
+			name = strings.TrimSpace(v)
+		case "format":
+			if !strings.EqualFold(strings.TrimSpace(v), "json") {
+				return "", fmt.Errorf("sink %s: option format = %q: a firehose sink puts json records", def.Name, v)
+			}
+		default:
+			return "", fmt.Errorf("sink %s: unknown option %q for a firehose sink; valid options are connector, delivery_stream, format", def.Name, k)
+		}
+	}
+	if name == "" {
+		return "", fmt.Errorf("sink %s: option delivery_stream is required: the name of a delivery stream (eddy firehose create NAME)", def.Name)
+	}
+	cat, err := catalog.Open(env.Store.Dir(), catalog.Options{StateDelay: -1, Logger: env.Logger})
+	if err != nil {
+		return "", fmt.Errorf("sink %s: %w", def.Name, err)
+	}
+	ds, err := cat.Get(name)
+	if err != nil {
+		return "", fmt.Errorf("sink %s: delivery stream %s does not exist; create it with eddy firehose create %s", def.Name, name, name)
+	}
+	if ds.Type != catalog.TypeDirectPut {
+		return "", fmt.Errorf("sink %s: delivery stream %s reads stream %s; write to that stream with a kinesis sink instead", def.Name, name, ds.Source.StreamName)
+	}
+	return name, nil
+}
+
+// DeliveryStreams lists the delivery streams the application's firehose sinks write.
+func (p *Prepared) DeliveryStreams() []string {
+	var out []string
+	for _, r := range p.Queries {
+		s := r.Query.Sink
+		if s == nil || !strings.EqualFold(strings.TrimSpace(s.With["connector"]), "firehose") {
+			continue
+		}
+		for k, v := range s.With {
+			if strings.EqualFold(k, "delivery_stream") && !slices.Contains(out, strings.TrimSpace(v)) {
+				out = append(out, strings.TrimSpace(v))
+			}
+		}
+	}
+	return out
 }
