@@ -14,21 +14,18 @@ import (
 type converter struct {
 	sd   *serde
 	root *plan // a struct-like plan whose fields are the top-level columns
-	// cols holds the current object's values per leaf column.
+	// cols holds the buffered rows' values per leaf column; the Writer hands
+	// them to parquet-go's column writers a batch of rows at a time.
 	cols [][]parquet.Value
 	// arena holds the bytes that the byte-array values of buffered rows point
 	// into; the Writer empties it after each batch is handed to parquet-go.
 	arena []byte
 	// structs holds per-struct-plan scratch, indexed by plan.state.
 	structs []structState
-	// row receives the values of top-level primitive columns directly (the
-	// Writer owns it); nested columns go through cols first.
-	row    []parquet.Value
-	direct bool // put appends to row, not cols
-	num    decimalNumber
-	dec    decimalValue
-	key    []byte // scratch for normalized keys
-	tmp    []byte // scratch for unescaped strings
+	num     decimalNumber
+	dec     decimalValue
+	key     []byte // scratch for normalized keys
+	tmp     []byte // scratch for unescaped strings
 }
 
 // token kinds of a JSON value, by its first byte.
@@ -195,27 +192,16 @@ func (c *converter) object(p *plan, b []byte, i, rep, depth int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	top := p == c.root
 	for k, f := range p.fields {
-		c.direct = top && f.typ.isPrimitive()
 		if spans[k] < 0 {
 			c.nulls(f, rep, f.def-1)
 		} else if err := c.value(f, b, spans[k], rep, depth+1); err != nil {
-			c.direct = false
 			if fe, ok := err.(*fieldError); ok {
 				return 0, fe.in(f.name)
 			}
 			return 0, err
 		}
-		if top && !c.direct {
-			// A nested column: move its leaves' values to the row in order.
-			for col := f.first; col < f.end; col++ {
-				c.row = append(c.row, c.cols[col]...)
-				c.cols[col] = c.cols[col][:0]
-			}
-		}
 	}
-	c.direct = false
 	return end, nil
 }
 
@@ -245,10 +231,6 @@ func (c *converter) cachedLookup(p *plan, st *structState, pos int, key []byte, 
 const maxRememberedKeys = 256
 
 func (c *converter) put(col int, v parquet.Value, rep, def int) {
-	if c.direct {
-		c.row = append(c.row, v.Level(rep, def, col))
-		return
-	}
 	c.cols[col] = append(c.cols[col], v.Level(rep, def, col))
 }
 

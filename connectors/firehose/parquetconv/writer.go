@@ -9,8 +9,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// batchRows is how many converted rows are handed to parquet-go at once;
-// parquet-go writes rows in chunks of 64 itself.
+// batchRows is how many converted rows are handed to parquet-go at once.
 const batchRows = 64
 
 // Writer converts JSON records to rows of one Parquet object. It is not safe
@@ -20,8 +19,8 @@ type Writer struct {
 	conv      *converter
 	blockSize int64
 
-	rowEnds   []int // end of each buffered row in conv.row
-	rowsBuf   []parquet.Row
+	batched   int   // rows converted and not yet handed to parquet-go
+	marks     []int // per leaf column, its buffered length before a record
 	rows      int64
 	groupBase int64 // pw.Size() when the current row group began
 	err       error // a write to the output failed; the object is unusable
@@ -73,70 +72,81 @@ func (w *Writer) Write(record []byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	valsMark, endsMark, arenaMark := len(w.conv.row), len(w.rowEnds), len(w.conv.arena)
-	if err := w.convert(record); err != nil {
-		w.conv.row, w.rowEnds, w.conv.arena = w.conv.row[:valsMark], w.rowEnds[:endsMark], w.conv.arena[:arenaMark]
+	c := w.conv
+	w.marks = w.marks[:0]
+	for _, vals := range c.cols {
+		w.marks = append(w.marks, len(vals))
+	}
+	arenaMark := len(c.arena)
+	n, err := w.convert(record)
+	if err != nil {
+		for col, m := range w.marks {
+			c.cols[col] = c.cols[col][:m]
+		}
+		c.arena = c.arena[:arenaMark]
 		return err
 	}
-	w.rows += int64(len(w.rowEnds) - endsMark)
-	if len(w.rowEnds) >= batchRows {
+	w.rows += int64(n)
+	w.batched += n
+	if w.batched >= batchRows {
 		return w.flushBatch()
 	}
 	return nil
 }
 
-// convert appends the record's rows to w.conv.row and w.rowEnds.
-func (w *Writer) convert(record []byte) error {
+// convert appends the values of the record's rows to the converter's columns
+// and returns how many rows it held.
+func (w *Writer) convert(record []byte) (int, error) {
 	c := w.conv
+	n := 0
 	i := skipWS(record, 0)
 	if i == len(record) {
-		return &RecordError{Code: CodeMalformedData, Message: "the record is empty or blank; expected a JSON object"}
+		return 0, &RecordError{Code: CodeMalformedData, Message: "the record is empty or blank; expected a JSON object"}
 	}
 	for i < len(record) {
 		switch record[i] {
 		case '{':
 		case '[':
-			return &RecordError{Code: CodeMalformedData, Message: "the record is a JSON array at byte " + strconv.Itoa(i) +
+			return 0, &RecordError{Code: CodeMalformedData, Message: "the record is a JSON array at byte " + strconv.Itoa(i) +
 				"; expected JSON objects (several may follow each other, but not inside an array)"}
 		default:
 			if _, err := skipValue(record, i, 0); err != nil {
-				return &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
+				return 0, &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
 			}
-			return &RecordError{Code: CodeMalformedData, Message: "the record holds " + tokenNames[tokenAt(record[i])] +
+			return 0, &RecordError{Code: CodeMalformedData, Message: "the record holds " + tokenNames[tokenAt(record[i])] +
 				" at byte " + strconv.Itoa(i) + "; expected a JSON object"}
-		}
-		for col := range c.cols {
-			c.cols[col] = c.cols[col][:0]
 		}
 		end, err := c.object(c.root, record, i, 0, 0)
 		if err != nil {
 			var fe *fieldError
 			if errors.As(err, &fe) {
-				return &RecordError{Code: CodeMalformedData, Message: "column " + fe.pathString() + ": " + fe.problem}
+				return 0, &RecordError{Code: CodeMalformedData, Message: "column " + fe.pathString() + ": " + fe.problem}
 			}
-			return &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
+			return 0, &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
 		}
-		w.rowEnds = append(w.rowEnds, len(c.row))
+		n++
 		i = skipWS(record, end)
 	}
-	return nil
+	return n, nil
 }
 
-// flushBatch hands the buffered rows to parquet-go (which copies their
-// bytes) and closes the row group once it reaches the block size.
+// flushBatch hands the buffered rows to parquet-go's column writers, column
+// by column (they copy the values' bytes), and closes the row group once it
+// reaches the block size.
 func (w *Writer) flushBatch() error {
-	if len(w.rowEnds) == 0 {
+	if w.batched == 0 {
 		return nil
 	}
-	w.rowsBuf = w.rowsBuf[:0]
-	start := 0
-	for _, end := range w.rowEnds {
-		w.rowsBuf = append(w.rowsBuf, w.conv.row[start:end:end])
-		start = end
+	c := w.conv
+	var err error
+	for col, cw := range w.pw.ColumnWriters() {
+		if err == nil {
+			_, err = cw.WriteRowValues(c.cols[col])
+		}
+		c.cols[col] = c.cols[col][:0]
 	}
-	_, err := w.pw.WriteRows(w.rowsBuf)
-	clear(w.rowsBuf)
-	w.conv.row, w.rowEnds, w.conv.arena = w.conv.row[:0], w.rowEnds[:0], w.conv.arena[:0]
+	c.arena = c.arena[:0]
+	w.batched = 0
 	if err != nil {
 		w.err = fmt.Errorf("parquetconv: writing rows: %w", err)
 		return w.err
@@ -159,7 +169,11 @@ func (w *Writer) Rows() int64 { return w.rows }
 // so it errs high. Callers cut objects by comparing it to their size target.
 func (w *Writer) BufferedBytes() int64 {
 	const valueBytes = 8
-	return w.pw.Size() + int64(len(w.conv.arena)) + valueBytes*int64(len(w.conv.row))
+	n := 0
+	for _, vals := range w.conv.cols {
+		n += len(vals)
+	}
+	return w.pw.Size() + int64(len(w.conv.arena)) + valueBytes*int64(n)
 }
 
 // Close writes the buffered rows, the last row group and the footer. It does
