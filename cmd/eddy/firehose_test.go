@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -226,3 +228,94 @@ func TestFirehoseKillDeliverIsExact(t *testing.T) {
 	}
 	t.Logf("%d records, %d invalid, %d objects after %d kills", total, len(bad), objects, chunks)
 }
+
+// TestFirehoseSinkInApplication: an application writes the same query to a
+// file sink and to a firehose sink converting to Parquet; after a bounded run
+// (which delivers its sinks' streams) the objects hold exactly the file's rows.
+// A sink naming a missing delivery stream is refused with the command to fix it.
+func TestFirehoseSinkInApplication(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	c.ok(nil, "streams", "create", "orders", "--shards", "3")
+	var in bytes.Buffer
+	for i := range 5000 {
+		fmt.Fprintf(&in, `{"k":"k%d","v":%d,"ts":"2026-11-24T10:%02d:%02d.%03dZ"}`+"\n", i%17, i, i/600%60, i/10%60, i%10*100)
+	}
+	c.ok(in.Bytes(), "put", "orders")
+	schema := filepath.Join(dir, "totals.sql")
+	if err := os.WriteFile(schema, []byte(`CREATE STREAM totals (k VARCHAR, window_end TIMESTAMP(3), n BIGINT, total BIGINT)
+  WITH (connector = 'kinesis', stream = 'unused');`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.ok(nil, "firehose", "create", "totals", "--bucket", "lake", "--parquet", "--schema", schema, "--prefix", "totals/")
+	app := filepath.Join(dir, "app.sql")
+	query := `SELECT k, window_end, COUNT(*) AS n, SUM(v) AS total FROM orders GROUP BY k, TUMBLE(ts, INTERVAL '10' SECOND)`
+	if err := os.WriteFile(app, []byte(`CREATE STREAM orders (k VARCHAR, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+  WITH (connector = 'kinesis', stream = 'orders');
+CREATE SINK viafirehose WITH (connector = 'firehose', delivery_stream = 'totals');
+CREATE SINK viafile WITH (connector = 'file', path = '`+filepath.Join(dir, "totals.jsonl")+`', format = 'json');
+INSERT INTO viafirehose `+query+`;
+INSERT INTO viafile `+query+`;
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.ok(nil, "run", app, "--bounded")
+	fileRows, err := os.ReadFile(filepath.Join(dir, "totals.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(string(fileRows)), "\n") {
+		var r struct {
+			K         string
+			WindowEnd string `json:"window_end"`
+			N, Total  int64
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		end, err := time.Parse(time.RFC3339Nano, strings.Replace(r.WindowEnd, " ", "T", 1)+"Z")
+		if err != nil {
+			end, err = time.Parse(time.RFC3339Nano, r.WindowEnd)
+		}
+		if err != nil {
+			t.Fatalf("window_end %q: %v", r.WindowEnd, err)
+		}
+		want = append(want, fmt.Sprintf("%s|%d|%d|%d", r.K, end.UnixMilli(), r.N, r.Total))
+	}
+	var got []string
+	for key, data := range bucketObjects(t, c.dataDir, "lake") {
+		if !strings.HasPrefix(key, "totals/") || !strings.HasSuffix(key, ".parquet") {
+			t.Fatalf("unexpected object %s", key)
+		}
+		ks, ends, ns, totals := parquetColumn(t, data, "k"), parquetColumn(t, data, "window_end"), parquetColumn(t, data, "n"), parquetColumn(t, data, "total")
+		for i := range ks {
+			// Timestamps are Parquet TIMESTAMP(MICROS), as Firehose writes them.
+			micros, err := strconv.ParseInt(ends[i], 10, 64)
+			if err != nil {
+				t.Fatalf("window_end %q: %v", ends[i], err)
+			}
+			got = append(got, fmt.Sprintf("%s|%d|%s|%s", ks[i], micros/1000, ns[i], totals[i]))
+		}
+	}
+	sortStrings(want)
+	sortStrings(got)
+	if len(want) < 100 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("firehose sink delivered %d rows, file sink wrote %d; first differences:\n%v\n%v", len(got), len(want), head(got), head(want))
+	}
+
+	bad := filepath.Join(dir, "bad.sql")
+	if err := os.WriteFile(bad, []byte(`CREATE STREAM orders (k VARCHAR) WITH (connector = 'kinesis', stream = 'orders');
+CREATE SINK s WITH (connector = 'firehose', delivery_stream = 'nope');
+INSERT INTO s SELECT k FROM orders;`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run(nil, "run", bad, "--bounded")
+	if r.code == 0 || !strings.Contains(r.stderr, "delivery stream nope does not exist; create it with eddy firehose create nope") {
+		t.Fatalf("a sink to a missing delivery stream: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+func sortStrings(s []string) { slices.Sort(s) }
+
+func head(s []string) []string { return s[:min(3, len(s))] }
