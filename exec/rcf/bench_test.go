@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -74,6 +75,61 @@ func BenchmarkUpdateExplain(b *testing.B) {
 				n++
 			}
 			reportRows(b, n)
+		})
+	}
+}
+
+// BenchmarkKeyed scores rows for 1,000 keyed forests (KDA defaults, 1
+// column), keys in round robin, after every forest has warmed up.
+func BenchmarkKeyed(b *testing.B) {
+	const keys = 1000
+	k, err := NewKeyed(DefaultConfig(1), keys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	names := make([]string, keys)
+	for i := range names {
+		names[i] = fmt.Sprintf("sensor-%04d", i)
+	}
+	rows := benchRows(1<<16, 1, 2)
+	n := 0
+	for n < keys*(DefaultSampleSize+44) {
+		k.Update(names[n%keys], rows[n%len(rows)])
+		n++
+	}
+	b.ReportMetric(float64(k.MemoryBytes())/keys, "bytes/forest")
+	b.ReportAllocs()
+	start := n
+	for b.Loop() {
+		k.Update(names[n%keys], rows[n%len(rows)])
+		n++
+	}
+	reportRows(b, n-start)
+}
+
+// BenchmarkForestMemory reports a default forest's size after 200,000 rows,
+// when its trees sample mostly different points (the most the point store
+// holds), as estimated by MemoryBytes and as measured on the heap.
+func BenchmarkForestMemory(b *testing.B) {
+	for _, cols := range []int{1, 5} {
+		b.Run(fmt.Sprintf("columns=%d", cols), func(b *testing.B) {
+			rows := benchRows(1<<16, cols, 3)
+			var before, after runtime.MemStats
+			for b.Loop() {
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				f, _ := New(DefaultConfig(cols))
+				for i := range 200000 {
+					f.Update(rows[i%len(rows)])
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(f.MemoryBytes()), "estimated-bytes")
+				b.ReportMetric(float64(after.HeapAlloc)-float64(before.HeapAlloc), "heap-bytes")
+				state, _ := f.MarshalBinary()
+				b.ReportMetric(float64(len(state)), "state-bytes")
+				runtime.KeepAlive(f)
+			}
 		})
 	}
 }

@@ -80,6 +80,9 @@ func (k *Keyed) UpdateExplain(key string, row []float64, out []Attribution) floa
 	return k.Forest(key).UpdateExplain(row, out)
 }
 
+// Config is the configuration of every key's forest, but for its seed.
+func (k *Keyed) Config() Config { return k.cfg }
+
 // Len is the number of keys held.
 func (k *Keyed) Len() int { return len(k.forests) }
 

@@ -89,3 +89,29 @@ func TestKeyedCheckpointContinuesExactly(t *testing.T) {
 		}
 	}
 }
+
+func FuzzKeyedUnmarshalBinary(f *testing.F) {
+	k, _ := NewKeyed(Config{Trees: 2, SampleSize: 10, TimeDecay: 30, ShingleSize: 1, Columns: 1, Seed: 1}, 2)
+	for i := range 40 {
+		k.Update(fmt.Sprint(i%3), []float64{float64(i % 5)})
+	}
+	b, _ := k.MarshalBinary()
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var g Keyed
+		if err := g.UnmarshalBinary(data); err != nil {
+			if !errors.Is(err, ErrState) {
+				t.Fatalf("error %v does not wrap ErrState", err)
+			}
+			return
+		}
+		row := make([]float64, g.Config().Columns)
+		for i := range 30 {
+			row[0] = float64(i)
+			g.Update(fmt.Sprint(i%4), row)
+		}
+		if _, err := g.MarshalBinary(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
