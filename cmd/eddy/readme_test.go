@@ -91,6 +91,13 @@ func TestREADMECommands(t *testing.T) {
 	if strings.Contains(runs[1], "resumes from") || !strings.Contains(runs[1], "80 rows in") {
 		t.Fatalf("README checkpoints block: --from-checkpoint none did not read all 80 records afresh:\n%s", out)
 	}
+	out = runBlock("firehose")
+	for _, want := range []string{"delivery stream clicks created", "3 records put to clicks", "lake/clicks/", ".parquet",
+		"lake/errors/format-conversion-failed/clicks-1-", `"recordsDelivered": 2`, `"conversionFailures": 1`, "delivery stream clicks deleted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("README firehose block output lacks %q:\n%s", want, out)
+		}
+	}
 	out = runBlock("streams")
 	for _, want := range []string{"created stream orders with 4 shards", "put 3 records", "now has 5 open shards", "now has 4 open shards", "now has 2 open shards", "keeps records for 48h", "deleted stream orders"} {
 		if !strings.Contains(out, want) {
@@ -118,7 +125,7 @@ func TestREADMETestCommandIsWhatCIRuns(t *testing.T) {
 func TestREADMEInlineCommandsExist(t *testing.T) {
 	re := regexp.MustCompile("`(?:\\./)?eddy ([^`]*)`")
 	seen := 0
-	for _, doc := range []string{"../../README.md", "../../docs/windows.md", "../../docs/checkpoints.md"} {
+	for _, doc := range []string{"../../README.md", "../../docs/windows.md", "../../docs/checkpoints.md", "../../docs/firehose.md"} {
 		b, err := os.ReadFile(doc)
 		if err != nil {
 			t.Fatal(err)
