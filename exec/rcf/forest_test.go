@@ -273,3 +273,46 @@ func TestExplanationJSON(t *testing.T) {
 		t.Fatal("AppendExplanation does not append")
 	}
 }
+
+// TestLargestSample runs the largest sample (1000 points: node and leaf
+// numbers near their 16-bit limits) with fast turnover and checks the trees.
+func TestLargestSample(t *testing.T) {
+	cfg := Config{Trees: 2, SampleSize: MaxSampleSize, TimeDecay: 1500, ShingleSize: 1, Columns: 1, Seed: 3}
+	f := mustNew(t, cfg)
+	rng := rand.New(rand.NewPCG(4, 4))
+	for range 4000 {
+		f.Update([]float64{rng.NormFloat64()})
+	}
+	for ti := range f.trees {
+		st := &f.trees[ti]
+		want := map[string]int{}
+		for _, pid := range st.sampler.points {
+			want[fmt.Sprint(f.points.point(pid))]++
+		}
+		if st.tree.mass != MaxSampleSize || len(st.tree.nodes) != MaxSampleSize-1 {
+			t.Fatalf("tree %d: mass %d, %d nodes", ti, st.tree.mass, len(st.tree.nodes))
+		}
+		if err := checkTree(&st.tree, &f.points, want); err != nil {
+			t.Fatalf("tree %d: %v", ti, err)
+		}
+	}
+}
+
+// TestConstantSeries: a series that never changes is one leaf per tree; the
+// value itself scores 1/2 (a seen point holding the whole sample, at the
+// root) and any other value log2(1+SampleSize), isolated at once.
+func TestConstantSeries(t *testing.T) {
+	cfg := smallConfig(1, 1)
+	f := mustNew(t, cfg)
+	for range 100 {
+		f.Update([]float64{3})
+	}
+	out := make([]Attribution, 1)
+	if s := f.UpdateExplain([]float64{3}, out); s != 0.5 || out[0].Score != 0.5 || out[0].Strength != 0 {
+		t.Fatalf("the constant scored %v, %+v; want 0.5 with no direction", s, out[0])
+	}
+	want := math.Log2(1 + float64(cfg.SampleSize))
+	if s := f.UpdateExplain([]float64{4}, out); math.Abs(s-want) > 1e-12 || out[0].Direction != High || out[0].Strength != 1 {
+		t.Fatalf("another value scored %v, %+v; want %v, HIGH", s, out[0], want)
+	}
+}

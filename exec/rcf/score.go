@@ -33,15 +33,21 @@ func (t *tree) descend(p []float64, path []int32) ([]int32, int32) {
 // by p separates p from the box: the range p adds over the extended range.
 func separation(p, lo, hi []float64) float64 {
 	var grow, span float64
-	for i := range p {
-		g := max(0, p[i]-hi[i]) + max(0, lo[i]-p[i])
-		grow += g
-		span += hi[i] - lo[i] + g
+	hi = hi[:len(p)]
+	lo = lo[:len(p)]
+	for i, x := range p {
+		l, h := lo[i], hi[i]
+		span += h - l
+		if x > h {
+			grow += x - h
+		} else if x < l {
+			grow += l - x
+		}
 	}
 	if grow <= 0 {
 		return 0
 	}
-	return grow / span
+	return grow / (span + grow)
 }
 
 // score is the tree's anomaly score of p without changing the tree: the
@@ -115,16 +121,22 @@ func newExplainScratch(dims int) explainScratch {
 // their sum (separation's value).
 func cutProbabilities(prob attribution, p, lo, hi []float64) float64 {
 	var grow, span float64
-	for i := range p {
-		h, l := max(0, p[i]-hi[i]), max(0, lo[i]-p[i])
-		prob.high[i], prob.low[i] = h, l
-		g := h + l // as in separation, so both give the same bits
-		grow += g
-		span += hi[i] - lo[i] + g
+	for i, x := range p {
+		l, h := lo[i], hi[i]
+		span += h - l
+		var up, down float64
+		if x > h {
+			up = x - h
+		} else if x < l {
+			down = l - x
+		}
+		prob.high[i], prob.low[i] = up, down
+		grow += up + down // one of them is 0: the same sum as separation's
 	}
 	if grow <= 0 {
 		return 0
 	}
+	span += grow
 	for i := range p {
 		prob.high[i] /= span
 		prob.low[i] /= span
