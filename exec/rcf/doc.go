@@ -75,5 +75,7 @@
 // Memory is about (36 + 16*dims) bytes per sample slot per tree, plus
 // (4 + 8*dims) bytes per distinct sampled point (up to Trees*SampleSize of
 // them once the samples have drifted apart); Forest.MemoryBytes estimates it.
-// At the defaults over one column that is 1.7 MB per forest.
+// At the defaults over one column that is 1.7 MB per forest (4.2 MB over
+// five columns), and its state about 0.8 MB: the cuts, keys and points must
+// be kept exactly for a restored forest to give the same scores.
 package rcf
