@@ -239,6 +239,15 @@ func TestQuality(t *testing.T) {
 	if q.rcfAUC < 0.8 {
 		t.Errorf("level shifts: RCF AUC %.3f, want >= 0.8", q.rcfAUC)
 	}
+	// With the default timeDecay the forest remembers the old level for long
+	// after a shift, so rows well after it still look new; a shorter memory,
+	// closer to the baseline's window, forgets it sooner.
+	short := cfg
+	short.TimeDecay = 1000
+	q = evaluate(t, "level/td=1000", short, levelShifts(n, 2))
+	if q.rcfAUC < 0.8 {
+		t.Errorf("level shifts, timeDecay 1000: RCF AUC %.3f, want >= 0.8", q.rcfAUC)
+	}
 
 	two := cfg
 	two.Columns = 2
