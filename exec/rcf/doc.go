@@ -60,11 +60,12 @@
 // differ (for example divide by a typical value). Multiplying every column by
 // the same factor does not change scores.
 //
-// # Non-finite values
+// # Unusable values
 //
-// A row with NaN or an infinite value scores 0 (with no attribution) and is
-// ignored: it enters neither the shingle nor any sample. Forest.Skipped
-// counts such rows.
+// A row with NaN, an infinite value or a value beyond ±1e300 (where sums of
+// ranges over up to 900 dimensions could overflow) scores 0 (with no
+// attribution) and is ignored: it enters neither the shingle nor any sample.
+// Forest.Skipped counts such rows.
 //
 // # Cost
 //

@@ -19,7 +19,7 @@ type Forest struct {
 	shingle []float64 // the last ShingleSize rows, oldest first
 	filled  int       // rows in the shingle, up to ShingleSize
 	seen    int64     // points (full shingles) offered to the samplers
-	skipped int64     // rows ignored because a value was NaN or infinite
+	skipped int64     // rows ignored because a value was not usable
 
 	fullNorm float64 // normaliser(SampleSize), the usual tree mass
 
@@ -83,7 +83,8 @@ func (f *Forest) Config() Config { return f.cfg }
 // Seen is the number of points (full shingles) the forest has sampled from.
 func (f *Forest) Seen() int64 { return f.seen }
 
-// Skipped is the number of rows ignored because a value was NaN or infinite.
+// Skipped is the number of rows ignored because a value was NaN, infinite or
+// beyond ±MaxValue.
 func (f *Forest) Skipped() int64 { return f.skipped }
 
 // Warm reports whether the next full shingle gets a score: the forest has
@@ -95,7 +96,8 @@ func (f *Forest) Warm() bool { return f.seen >= int64(f.cfg.SampleSize) }
 // shingle is full and the forest has seen SampleSize points, then >= 0, about
 // 1 or below for ordinary points and higher for anomalies.
 //
-// A row with a NaN or infinite value scores 0 and is ignored: it does not
+// A row with a NaN or infinite value, or one beyond ±MaxValue, scores 0 and
+// is ignored: it does not
 // enter the shingle or any sample (Skipped counts it), so it can neither
 // corrupt a tree nor shift the shingle. Update panics if len(row) is not
 // Columns.
@@ -181,14 +183,26 @@ func (f *Forest) checkLen(what string, n int) {
 	}
 }
 
-// push adds a finite row to the shingle and reports whether the shingle is
-// full.
-func (f *Forest) push(row []float64) bool {
-	for _, v := range row {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			f.skipped++
+// MaxValue bounds the magnitude of input values: beyond it, sums of ranges
+// over many dimensions could overflow to infinity.
+const MaxValue = 1e300
+
+// allUsable reports whether every value is within ±MaxValue (so not NaN).
+func allUsable(vs []float64) bool {
+	for _, v := range vs {
+		if !(math.Abs(v) <= MaxValue) {
 			return false
 		}
+	}
+	return true
+}
+
+// push adds a usable row to the shingle and reports whether the shingle is
+// full.
+func (f *Forest) push(row []float64) bool {
+	if !allUsable(row) {
+		f.skipped++
+		return false
 	}
 	cols := f.cfg.Columns
 	copy(f.shingle, f.shingle[cols:])

@@ -125,13 +125,13 @@ func TestSameSeedSameScores(t *testing.T) {
 	}
 }
 
-// TestNonFiniteRowsIgnored: a NaN or infinite row scores 0 and leaves the
-// forest exactly as if the row had not come.
+// TestNonFiniteRowsIgnored: a NaN, infinite or too large row scores 0 and
+// leaves the forest exactly as if the row had not come.
 func TestNonFiniteRowsIgnored(t *testing.T) {
 	rows := randomRows(600, 2, 3)
 	clean := mustNew(t, smallConfig(2, 3))
 	dirty := mustNew(t, smallConfig(2, 3))
-	bad := [][]float64{{math.NaN(), 1}, {1, math.Inf(1)}, {math.Inf(-1), math.NaN()}}
+	bad := [][]float64{{math.NaN(), 1}, {1, math.Inf(1)}, {math.Inf(-1), math.NaN()}, {-1.5e300, 0}}
 	out := make([]Attribution, 2)
 	for i, r := range rows {
 		if i%50 == 7 {
@@ -147,10 +147,17 @@ func TestNonFiniteRowsIgnored(t *testing.T) {
 	if dirty.Skipped() != 12 || clean.Skipped() != 0 {
 		t.Fatalf("skipped %d and %d, want 12 and 0", dirty.Skipped(), clean.Skipped())
 	}
+	dirty.skipped = 0 // the one difference allowed
 	sa, _ := clean.MarshalBinary()
 	sb, _ := dirty.MarshalBinary()
-	if len(sa) != len(sb) {
-		t.Fatalf("states differ in length: %d and %d", len(sa), len(sb))
+	if !bytes.Equal(sa, sb) {
+		t.Fatal("the bad rows changed the forest's state")
+	}
+	// The largest usable values still give finite scores and attributions.
+	for _, r := range [][]float64{{MaxValue, -MaxValue}, {-MaxValue, MaxValue}, {0, 0}} {
+		if s := dirty.UpdateExplain(r, out); math.IsNaN(s) || math.IsInf(s, 0) || math.IsNaN(out[0].Score+out[1].Score) {
+			t.Fatalf("row %v scored %v, %+v", r, s, out)
+		}
 	}
 }
 

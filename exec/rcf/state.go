@@ -152,8 +152,8 @@ func decodeForest(d *snapshot.Decoder) (*Forest, error) {
 	if f.seen < 0 || f.skipped < 0 || f.filled > cfg.ShingleSize || f.filled < cfg.ShingleSize && f.seen != 0 {
 		return nil, fmt.Errorf("counters seen %d, skipped %d, filled %d do not fit shingle size %d", f.seen, f.skipped, f.filled, cfg.ShingleSize)
 	}
-	if len(shingle) != f.dims || !allFinite(shingle) {
-		return nil, fmt.Errorf("shingle of %d values, want %d finite values", len(shingle), f.dims)
+	if len(shingle) != f.dims || !allUsable(shingle) {
+		return nil, fmt.Errorf("shingle of %d values, want %d values within ±%g", len(shingle), f.dims, MaxValue)
 	}
 	copy(f.shingle, shingle)
 
@@ -169,8 +169,8 @@ func decodeForest(d *snapshot.Decoder) (*Forest, error) {
 	if d.Err() != nil {
 		return nil, d.Err()
 	}
-	if !allFinite(f.points.values) {
-		return nil, fmt.Errorf("a point has a value that is not finite")
+	if !allUsable(f.points.values) {
+		return nil, fmt.Errorf("a point has a value beyond ±%g", MaxValue)
 	}
 	for i := range f.trees {
 		if err := f.decodeTree(d, &f.trees[i]); err != nil {
@@ -256,13 +256,4 @@ func (f *Forest) decodeTree(d *snapshot.Decoder, st *sampledTree) error {
 		}
 	}
 	return nil
-}
-
-func allFinite(vs []float64) bool {
-	for _, v := range vs {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return false
-		}
-	}
-	return true
 }

@@ -69,7 +69,7 @@ func (dec *treeDecoder) child() (int32, []float64, []float64, error) {
 		if d.Err() != nil {
 			return 0, nil, nil, d.Err()
 		}
-		if dim >= uint64(t.dims) || math.IsNaN(cut) || math.IsInf(cut, 0) || len(t.nodes) >= dec.capacity-1 {
+		if dim >= uint64(t.dims) || !(math.Abs(cut) <= MaxValue) || len(t.nodes) >= dec.capacity-1 {
 			return 0, nil, nil, fmt.Errorf("node (dimension %d, cut %v) out of range", dim, cut)
 		}
 		n := t.newNode(node{cut: cut, dim: uint16(dim)})
