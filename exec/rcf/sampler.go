@@ -22,8 +22,9 @@ import (
 //
 //	P(age a) = 1 - exp(-exp(tau + lambda*(now - a)))
 //
-// which is about 1 for recent points and decays like exp(-lambda*a) for old
-// ones, so the sample spans roughly the last TimeDecay points.
+// (tau moves with -lambda*now, so this depends on the age alone), which is
+// about 1 for recent points and decays like exp(-lambda*a) for old ones: the
+// sample spans roughly the last TimeDecay points.
 //
 // Drawing a key for every point and every tree would cost two logarithms per
 // tree per row. Instead the sampler draws, once per acceptance, the sequence
@@ -40,7 +41,8 @@ import (
 // The accepted point's key is then drawn given that it is below tau
 // (E truncated to [0, exp(tau+lambda*m))). Between acceptances the rows cost
 // one comparison per tree. The two ways give the same distribution of
-// samples; TestSamplerAgeDistribution checks it against P(age a) above.
+// samples; TestSamplerAgeDistribution checks the ages of sampled points
+// against a sampler that draws every key and against P(age a) above.
 type sampler struct {
 	keys       []float64 // max-heap: keys[0] is the key evicted next
 	points     []int32   // point store slot of each key
