@@ -97,10 +97,9 @@ func (f *Forest) Warm() bool { return f.seen >= int64(f.cfg.SampleSize) }
 // 1 or below for ordinary points and higher for anomalies.
 //
 // A row with a NaN or infinite value, or one beyond ±MaxValue, scores 0 and
-// is ignored: it does not
-// enter the shingle or any sample (Skipped counts it), so it can neither
-// corrupt a tree nor shift the shingle. Update panics if len(row) is not
-// Columns.
+// is ignored: it enters neither the shingle nor any sample (Skipped counts
+// it), so it can neither corrupt a tree nor shift the shingle. Update panics
+// if len(row) is not Columns.
 func (f *Forest) Update(row []float64) float64 {
 	f.checkLen("row", len(row))
 	if !f.push(row) {
