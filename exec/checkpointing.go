@@ -344,6 +344,10 @@ func overFingerprint(st *planner.OverStage) string {
 	}
 	for _, f := range st.Funcs {
 		fmt.Fprintf(&b, " %s(%s,%d,%s)/%v/%v", f.Fn, typeOf(f.Arg), f.Offset, typeOf(f.Default), f.Frame, f.T)
+		if len(f.Args) > 0 {
+			// A forest's state is its columns' points under its parameters.
+			fmt.Fprintf(&b, "/forest(%s)[%s]", strings.Join(f.ArgNames, ","), f.Forest)
+		}
 	}
 	fmt.Fprintf(&b, " ] carry=%v", st.OverSchema[:len(st.Carry)])
 	return b.String()

@@ -48,6 +48,9 @@ type Stats struct {
 	LateRows     int64
 	EvalErrors   int64
 	Watermark    int64 // ms; math.MinInt64 before the first
+	// ForestEvictions counts RANDOM_CUT_FOREST ... OVER (PARTITION BY) forests
+	// dropped, least recently used first, to keep at most max_keys.
+	ForestEvictions int64
 }
 
 // Job runs one physical plan from a source to a sink.
@@ -61,7 +64,7 @@ type Job struct {
 	mem   memory.Allocator
 	log   *slog.Logger
 	stats struct {
-		rowsIn, rowsOut, decodeErrs, late, evalErrs, watermark atomic.Int64
+		rowsIn, rowsOut, decodeErrs, late, evalErrs, watermark, forestEvictions atomic.Int64
 	}
 
 	filter  *eval.Evaluator
@@ -231,6 +234,7 @@ func (j *Job) Stats() Stats {
 	return Stats{
 		RowsIn: j.stats.rowsIn.Load(), RowsOut: j.stats.rowsOut.Load(), DecodeErrors: j.stats.decodeErrs.Load(),
 		LateRows: j.stats.late.Load(), EvalErrors: j.stats.evalErrs.Load(), Watermark: j.stats.watermark.Load(),
+		ForestEvictions: j.stats.forestEvictions.Load(),
 	}
 }
 

@@ -47,9 +47,10 @@ type overSpec struct {
 type overExec struct {
 	spec  *overSpec
 	keys  []*eval.Evaluator
-	args  []*eval.Evaluator // per function; nil for none
-	defs  []*eval.Evaluator // per function; nil for none
-	final []*eval.Evaluator // SELECT over OverSchema
+	args  []*eval.Evaluator   // per function; nil for none
+	defs  []*eval.Evaluator   // per function; nil for none
+	extra [][]*eval.Evaluator // per function: a forest's columns
+	final []*eval.Evaluator   // SELECT over OverSchema
 }
 
 func newOverExec(p *planner.Physical) (*overExec, error) {
@@ -77,10 +78,26 @@ func newOverExec(p *planner.Physical) (*overExec, error) {
 		return ev, nil
 	}
 	for i, f := range st.Funcs {
-		mk, err := newFnState(f, i)
-		if err != nil {
+		var mk func() fnState
+		var err error
+		var extra []*eval.Evaluator
+		if f.Fn == sql.FnForest || f.Fn == sql.FnForestExplanation {
+			fs, err := newForestSpec(f, max(1, st.Workers))
+			if err != nil {
+				return nil, err
+			}
+			mk = func() fnState { return &forestState{spec: fs} }
+			for k, a := range f.Args {
+				ev, err := compile(a, fmt.Sprintf("%s column %s", f.Fn, f.ArgNames[k]))
+				if err != nil {
+					return nil, err
+				}
+				extra = append(extra, ev)
+			}
+		} else if mk, err = newFnState(f, i); err != nil {
 			return nil, err
 		}
+		o.extra = append(o.extra, extra)
 		spec.keepParts = spec.keepParts || f.Fn == "row_number"
 		spec.hasLead = spec.hasLead || f.Fn == "lead"
 		if f.Fn == "lag" || f.Fn == "lead" {
@@ -122,6 +139,7 @@ func (j *Job) runOver(ctx context.Context) error {
 	ows := make([]*overWorker, workers)
 	for w := range ows {
 		ows[w] = newOverWorker(j.over.spec, j.mem)
+		ows[w].forestEvictions = &j.stats.forestEvictions
 		if err := j.restoreWorker(w, ows[w]); err != nil {
 			for _, ow := range ows[:w] {
 				ow.close() // restored rows hold memory
@@ -336,6 +354,16 @@ func (j *Job) overRoute(ctx context.Context, b SourceBatch, wm *watermarker, now
 			}
 		}
 		c.args, c.defs = append(c.args, arg), append(c.defs, def)
+		var extra []arrow.Array
+		for k, ev := range o.extra[i] {
+			arr, err := eval1(ev, fmt.Sprintf("%s column %s", f.Fn, f.ArgNames[k]))
+			if err != nil {
+				releaseAll()
+				return nil, nil, err
+			}
+			extra = append(extra, arr)
+		}
+		c.extra = append(c.extra, extra)
 	}
 	for _, k := range st.Carry {
 		col := rec.Column(k)

@@ -115,6 +115,11 @@ func (w *overWorker) snapshot() []byte {
 				saveCell(&e, readCell(pr.ref.c.defs[f], int(pr.row)))
 			}
 		}
+		for a := range fn.Args {
+			for _, pr := range pend {
+				saveCell(&e, readCell(pr.ref.c.extra[f][a], int(pr.row)))
+			}
+		}
 	}
 	for k := range spec.stage.Carry {
 		for _, pr := range pend {
@@ -140,7 +145,7 @@ func (w *overWorker) restore(b []byte) error {
 		d.Fail("OVER state of %d functions and %d columns, want %d and %d", n, nc, nf, len(spec.stage.Carry))
 	}
 	// The chunk that will hold the restored rows' columns.
-	c := &overChunk{args: make([]arrow.Array, nf), defs: make([]arrow.Array, nf)}
+	c := &overChunk{args: make([]arrow.Array, nf), defs: make([]arrow.Array, nf), extra: make([][]arrow.Array, nf)}
 	ref := &chunkRef{c: c}
 
 	nw := d.Count(3 + nf)
@@ -226,6 +231,11 @@ func (w *overWorker) restore(b []byte) error {
 			c.defs[f] = loadColumn(d, fn.Default.Type().Arrow(), npend, nw, w.mem)
 			cols = append(cols, c.defs[f])
 		}
+		for _, a := range fn.Args {
+			arr := loadColumn(d, a.Type().Arrow(), npend, nw, w.mem)
+			c.extra[f] = append(c.extra[f], arr)
+			cols = append(cols, arr)
+		}
 	}
 	for k := range spec.stage.Carry {
 		a := loadColumn(d, spec.schema.Field(k).Type, total, 0, w.mem)
@@ -259,6 +269,7 @@ func (w *overWorker) restore(b []byte) error {
 		c.refs.Store(1)
 		w.refs = []*chunkRef{ref}
 	}
+	w.relinkForests(parts)
 	return nil
 }
 

@@ -23,9 +23,10 @@ import (
 // of it, and released when the last of those has emitted its rows.
 type overChunk struct {
 	keys   []arrow.Array
-	args   []arrow.Array // per function; nil where it has no argument
-	defs   []arrow.Array // per function: LAG/LEAD defaults; nil for none
-	carry  []arrow.Array // the columns SELECT reads, passed through
+	args   []arrow.Array   // per function; nil where it has no argument
+	defs   []arrow.Array   // per function: LAG/LEAD defaults; nil for none
+	extra  [][]arrow.Array // per function: a forest's columns; nil for others
+	carry  []arrow.Array   // the columns SELECT reads, passed through
 	times  []int64
 	hashes []uint64
 	seq0   int64 // the arrival number of the batch's row 0
@@ -105,6 +106,11 @@ type overWorker struct {
 	rel     []pendRow   // rows being released
 	rowBuf  []overRow   // reused for the released rows when no row waits for LEAD
 	cellBuf []cell
+	// RANDOM_CUT_FOREST: each function's forests by last use, a use counter,
+	// and the job's eviction count.
+	forests         map[int]*forestLRU
+	forestTick      uint64
+	forestEvictions *atomic.Int64
 }
 
 func newOverWorker(spec *overSpec, mem memory.Allocator) *overWorker {
@@ -383,6 +389,10 @@ func (w *overWorker) process(pr *pendRow, r *overRow, slot int) {
 	for f, st := range p.states {
 		if st == nil {
 			r.cells[f] = cell{n: p.n, ok: true}
+			continue
+		}
+		if fs, ok := st.(forestArgs); ok {
+			fs.pushArgs(w, r, f, c.extra[f])
 			continue
 		}
 		st.push(w, r, f, c.args[f], c.defs[f])

@@ -39,6 +39,11 @@ type OverFunc struct {
 	Default expr.Expr
 	Frame   sql.Frame
 	T       types.Type
+	// Forest functions (sql.FnForest, sql.FnForestExplanation): their
+	// columns over ScanSchema, the columns' names and the model.
+	Args     []expr.Expr
+	ArgNames []string
+	Forest   sql.Forest
 }
 
 // planOver plans a query with OVER windows: the scan decodes the columns that
@@ -58,6 +63,9 @@ func planOver(q *sql.Query, def *sql.CreateStream, opts Options) *Physical {
 	for _, f := range q.Over.Funcs {
 		visit(f.Arg)
 		visit(f.Default)
+		for _, a := range f.Args {
+			visit(a)
+		}
 	}
 	selected := map[int]bool{}
 	for _, s := range q.Select {
@@ -93,8 +101,12 @@ func planOver(q *sql.Query, def *sql.CreateStream, opts Options) *Physical {
 		st.KeyExprs = append(st.KeyExprs, remapColumns(k, remap))
 	}
 	for _, f := range q.Over.Funcs {
+		var args []expr.Expr
+		for _, a := range f.Args {
+			args = append(args, remapColumns(a, remap))
+		}
 		st.Funcs = append(st.Funcs, OverFunc{Fn: f.Fn, Arg: remapColumns(f.Arg, remap), Offset: f.Offset,
-			Default: remapColumns(f.Default, remap), Frame: f.Frame, T: f.T})
+			Default: remapColumns(f.Default, remap), Frame: f.Frame, T: f.T, Args: args, ArgNames: f.ArgNames, Forest: f.Forest})
 	}
 	// SELECT reads OverSchema: the carried input columns, then the functions.
 	outRemap := map[int]int{}
@@ -132,7 +144,7 @@ func (st *OverStage) explain(b *strings.Builder, scan types.Schema) {
 	fmt.Fprintf(b, "  Exchange hash(%s) workers=%d\n", strings.Join(keys, ", "), st.Workers)
 	fns := make([]string, len(st.Funcs))
 	for i, f := range st.Funcs {
-		fns[i] = sql.OverFunc{Fn: f.Fn, Arg: f.Arg, Offset: f.Offset, Default: f.Default, Frame: f.Frame}.String()
+		fns[i] = sql.OverFunc{Fn: f.Fn, Arg: f.Arg, Offset: f.Offset, Default: f.Default, Frame: f.Frame, Args: f.Args, Forest: f.Forest}.String()
 	}
 	carry := make([]string, len(st.Carry))
 	for i, c := range st.Carry {

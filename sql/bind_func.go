@@ -113,6 +113,13 @@ func (b *binder) call(x *ast.FuncCallExpr, off int, cl clause) expr.Expr {
 	if _, ok := aggregateCalls[name]; ok {
 		return b.bindAggregate(name, x.Args, false, off, cl)
 	}
+	if name == FnForest || name == FnForestExplanation {
+		return b.forestCall(x, off, cl, strings.ToUpper(name))
+	}
+	if name == fnPartitionBy {
+		b.errorNode(off, "OVER (PARTITION BY ...) is for window functions and RANDOM_CUT_FOREST")
+		return nil
+	}
 	f := scalarFunc(name)
 	if f == nil {
 		hint := "see sql/DIALECT.md for the functions eddy has"

@@ -35,6 +35,8 @@ type OverSpec struct {
 //
 // Arg and Default are over Query.Input; T is the result type.
 type OverFunc struct {
+	// Fn is also FnForest or FnForestExplanation: the anomaly score (DOUBLE)
+	// or KDA's explanation (JSON) of Args by a random cut forest per partition.
 	Fn      string
 	Agg     Aggregate // aggregates only (Agg.Fn == Fn)
 	Arg     expr.Expr // nil for row_number and count_star
@@ -42,6 +44,11 @@ type OverFunc struct {
 	Default expr.Expr // lag, lead: nil for NULL; of type T
 	Frame   Frame
 	T       types.Type
+	// Forest functions: the numeric columns (DOUBLE), their names in the
+	// explanation, and the model's parameters.
+	Args     []expr.Expr
+	ArgNames []string
+	Forest   Forest
 }
 
 // FrameKind is how a window frame is measured.
@@ -102,6 +109,12 @@ func (f Frame) String() string {
 
 func (f OverFunc) String() string {
 	var args []string
+	if f.Fn == FnForest || f.Fn == FnForestExplanation {
+		for _, a := range f.Args {
+			args = append(args, a.String())
+		}
+		return fmt.Sprintf("%s(%s, '%s')", f.Fn, strings.Join(args, ", "), f.Forest)
+	}
 	if f.Arg != nil {
 		args = append(args, f.Arg.String())
 	}

@@ -20,6 +20,10 @@ const (
 	// grammar has them only as window functions.
 	fnFirstValue = "__eddy_first_value"
 	fnLastValue  = "__eddy_last_value"
+	// fnPartitionBy carries the PARTITION BY of RANDOM_CUT_FOREST(...) OVER
+	// (PARTITION BY k) into the call, as tidb's grammar has OVER only for its
+	// own window functions.
+	fnPartitionBy = "__eddy_partition_by"
 )
 
 // segment maps a run of rewritten text to the original text. A verbatim
@@ -87,6 +91,8 @@ type replacement struct {
 //	SELECT STREAM ...     -> SELECT ...                    (KDA)
 //	INTERVAL 'n' UNIT PRECEDING -> INTERVAL __eddy_interval('n', 'UNIT') MICROSECOND PRECEDING
 //	                               (a window frame bound; FOLLOWING likewise)
+//	RANDOM_CUT_FOREST(a) OVER (PARTITION BY k) -> RANDOM_CUT_FOREST(a, __eddy_partition_by(k))
+//	                               (and RANDOM_CUT_FOREST_WITH_EXPLANATION; OVER () drops)
 //
 // Only whole tokens are replaced; everything else is copied verbatim.
 func rewrite(code string, toks []token) (string, offsetMap) {
@@ -115,6 +121,8 @@ func rewrite(code string, toks []token) (string, offsetMap) {
 			reps = append(reps, replacement{i, i, fnSession})
 		case (t.is("FLOOR") || t.is("CAST") || t.is("STEP")) && next(1).is("("):
 			reps = append(reps, rewriteCall(code, toks, i)...)
+		case (t.is("RANDOM_CUT_FOREST") || t.is("RANDOM_CUT_FOREST_WITH_EXPLANATION")) && next(1).is("("):
+			reps = append(reps, rewriteForestOver(toks, i)...)
 		case (t.is("FIRST_VALUE") || t.is("LAST_VALUE")) && next(1).is("(") && !windowCall(toks, i+1):
 			reps = append(reps, replacement{i, i, pick(t.is("FIRST_VALUE"), fnFirstValue, fnLastValue)})
 		}
@@ -161,6 +169,48 @@ func rewriteCall(code string, toks []token, i int) []replacement {
 		}
 	}
 	return nil
+}
+
+// rewriteForestOver moves the OVER (PARTITION BY ...) after a forest call,
+// whose name is toks[i], into the call as __eddy_partition_by(...). A window
+// with anything but PARTITION BY is left for tidb to refuse.
+func rewriteForestOver(toks []token, i int) []replacement {
+	closeAt := matching(toks, i+1)
+	if closeAt < 0 || closeAt+2 >= len(toks) || !toks[closeAt+1].is("OVER") || !toks[closeAt+2].is("(") {
+		return nil
+	}
+	overClose := matching(toks, closeAt+2)
+	if overClose < 0 {
+		return nil
+	}
+	if overClose == closeAt+3 { // OVER (): one forest for every row
+		return []replacement{{closeAt + 1, overClose, ""}}
+	}
+	if overClose < closeAt+5 || !toks[closeAt+3].is("PARTITION") || !toks[closeAt+4].is("BY") {
+		return nil
+	}
+	sep := ", " + fnPartitionBy + "("
+	if closeAt == i+2 { // no arguments before the partition
+		sep = fnPartitionBy + "("
+	}
+	return []replacement{{closeAt, closeAt, sep}, {closeAt + 1, closeAt + 4, ""}, {overClose, overClose, "))"}}
+}
+
+// matching returns the index of the ")" closing the "(" at toks[open], or -1.
+func matching(toks []token, open int) int {
+	depth := 0
+	for j := open; j < len(toks); j++ {
+		switch {
+		case toks[j].is("("):
+			depth++
+		case toks[j].is(")"):
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
 }
 
 // windowCall says whether the call whose "(" is toks[open] is followed by a

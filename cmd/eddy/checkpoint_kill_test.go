@@ -27,6 +27,7 @@ const killApp = `CREATE STREAM events (k VARCHAR, v BIGINT, ts TIMESTAMP(3), WAT
 CREATE SINK tumbles WITH (connector = 'file', path = '%[2]s/%[1]stumbles.jsonl', format = 'json');
 CREATE SINK sessions WITH (connector = 'kinesis', stream = '%[1]ssessions');
 CREATE SINK overs WITH (connector = 'file', path = '%[2]s/%[1]sovers.jsonl', format = 'json');
+CREATE SINK forests WITH (connector = 'file', path = '%[2]s/%[1]sforests.jsonl', format = 'json');
 INSERT INTO tumbles
   SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS top
   FROM events GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND);
@@ -36,6 +37,9 @@ INSERT INTO sessions
 INSERT INTO overs
   SELECT k, ts, v, SUM(v) OVER w AS sum5s, COUNT(*) OVER w AS n5s
   FROM events WINDOW w AS (PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '5' SECOND PRECEDING AND CURRENT ROW);
+INSERT INTO forests
+  SELECT k, ts, v, RANDOM_CUT_FOREST(v, 'trees=10, sample_size=64, time_decay=2000, seed=7') OVER (PARTITION BY k) AS score
+  FROM events;
 `
 
 // killEvents generates the input in chunks: event time moves forward from
@@ -118,7 +122,10 @@ func killAndRestore(t *testing.T, cfg killConfig) {
 		if cfg.reshard > 0 && i == cfg.reshard+2 {
 			c.ok(nil, "streams", "merge", "events", shardName(2), shardName(3))
 		}
-		c.ok(chunk, "put", "events", "--partition-key", "k")
+		// Keys spread over the shards (each key in one), so every shard moves
+		// the watermark and rows are processed, and their state checkpointed,
+		// between kills.
+		c.ok(chunk, "put", "events", "--partition-key-field", "k")
 		cmd := exec.Command(eddyBin, append(runArgs, "--data-dir", c.dataDir)...)
 		cmd.Env = append(os.Environ(), c.env...)
 		var stderr bytes.Buffer
@@ -203,6 +210,9 @@ func killAndRestore(t *testing.T, cfg killConfig) {
 		{"tumbles (file)", readFile("app_tumbles.jsonl"), readFile("ref_tumbles.jsonl"), chunks * perChunk / 100},
 		{"sessions (stream)", readStream("app_sessions"), readStream("ref_sessions"), chunks * perChunk / 100},
 		{"overs (file)", readFile("app_overs.jsonl"), readFile("ref_overs.jsonl"), chunks * perChunk},
+		// Anomaly scores depend on every row a forest has seen, in order: a
+		// restored forest must score exactly as the uninterrupted one.
+		{"forests (file)", readFile("app_forests.jsonl"), readFile("ref_forests.jsonl"), chunks * perChunk},
 	} {
 		got, want := sortedLines(out.got), sortedLines(out.want)
 		if len(want) < out.minRows {
@@ -222,6 +232,18 @@ func killAndRestore(t *testing.T, cfg killConfig) {
 		if i := diff; i >= 0 {
 			t.Errorf("%s: row %d is %s, uninterrupted %s", out.sink, i, got[i], want[i])
 			continue
+		}
+		if strings.HasPrefix(out.sink, "forests") {
+			scored := 0
+			for _, l := range want {
+				if !strings.Contains(l, `"score":0}`) {
+					scored++
+				}
+			}
+			// Keys have ~1,360 rows each and their forests warm up after 64.
+			if scored < len(want)*3/4 {
+				t.Errorf("forests: only %d of %d rows have a score", scored, len(want))
+			}
 		}
 		t.Logf("%s: %d rows exact", out.sink, len(got))
 	}
