@@ -83,8 +83,8 @@ func BenchmarkUpdateExplain(b *testing.B) {
 // column), keys in round robin, after every forest has warmed up. Each
 // forest has seen only a few hundred rows, so most of its trees still take
 // most rows into their samples (a tree accepts about SampleSize/n of the
-// rows after n), and 1,000 forests (1.3 GB by then) are far beyond the caches: this
-// is the slow end of keyed use.
+// rows after n), and 1,000 forests (1.3 GB by then) are far beyond the
+// caches: this is the slow end of keyed use.
 func BenchmarkKeyed(b *testing.B) {
 	const keys = 1000
 	k, err := NewKeyed(DefaultConfig(1), keys)
