@@ -32,15 +32,15 @@
 // # Scores
 //
 // The score is the AWS library's standard anomaly score, not collusive
-// displacement: it needs no extra state, it is what the AWS library (and,
-// as far as anyone outside knows, KDA) reports, and its values read the same
-// way for every data set. For each tree it is the expected depth-based
+// displacement: it needs no extra state, it is what the AWS library reports
+// by default (whether KDA ran that code is not documented), and its values
+// read the same way for every data set. For each tree it is the expected depth-based
 // isolation score of the point had it been inserted: walking up from where
 // the point would land, each node would have separated it from its box with
 // probability (range the point adds)/(range of the box with the point), and
 // a point isolated at depth d scores 1/(d+1). The tree's score is scaled by
-// log2(1+SampleSize), the expected depth of an ordinary point, and the forest
-// averages its trees. So scores near 1 or below are ordinary, and an
+// log2(1+mass), about the depth of a balanced tree over its sample, and the
+// forest averages its trees. So scores near 1 or below are ordinary, and an
 // isolated outlier scores up to log2(1+SampleSize) (8 at the default 256).
 // A point equal to a sampled point scores lower still (1/(d+log2(1+m)),
 // damped by the share m of the sample it holds).
