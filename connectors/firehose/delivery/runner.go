@@ -82,6 +82,11 @@ type Runner struct {
 	st        *state
 	shards    map[string]*shardRun
 	log       *slog.Logger
+	// The data prefix of the last record's arrival second, when the prefix
+	// depends on nothing else (most streams): evaluated once per second.
+	lastPrefix    string
+	lastPrefixSec int64
+	lastPrefixOK  bool
 }
 
 // shardRun is a runner's reading of one shard.
@@ -425,8 +430,19 @@ func (r *Runner) partitionOf(rec streamstore.Record) route {
 		}
 		keys = k
 	}
-	r.random.reset("partition")
+	static := keys == nil && r.layout.PrefixIsStatic()
+	sec := rec.ArrivalTime.Unix()
+	if static && r.lastPrefixOK && sec == r.lastPrefixSec {
+		// The prefix depends only on the arrival time, to the second.
+		return route{key: r.lastPrefix}
+	}
+	if !static {
+		r.random.reset("partition")
+	}
 	prefix, err := r.layout.Prefix(layout.PrefixValues{Arrival: rec.ArrivalTime, QueryKeys: keys})
+	if static && err == nil {
+		r.lastPrefix, r.lastPrefixSec, r.lastPrefixOK = prefix, sec, true
+	}
 	if err != nil {
 		code := "DynamicPartitioning.MetadataExtractionFailed"
 		var ee *layout.ExtractError
@@ -470,7 +486,7 @@ func (r *Runner) ingest(ctx context.Context, sr *shardRun, ss *shardState, rec s
 	if err != nil {
 		return err
 	}
-	if err := r.add(b, rec, rt); err != nil {
+	if err := r.add(b, rec, rt, seq); err != nil {
 		var re *parquetconv.RecordError
 		if !errors.As(err, &re) {
 			return fmt.Errorf("delivery stream %s: %w", r.ds.Name, err)
@@ -482,7 +498,7 @@ func (r *Runner) ingest(ctx context.Context, sr *shardRun, ss *shardState, rec s
 		if b, err = r.buffer(sr, rt, seq); err != nil {
 			return err
 		}
-		if err := r.add(b, rec, rt); err != nil {
+		if err := r.add(b, rec, rt, seq); err != nil {
 			return fmt.Errorf("delivery stream %s: %w", r.ds.Name, err)
 		}
 	}
@@ -552,12 +568,12 @@ func (r *Runner) buffer(sr *shardRun, rt route, seq string) (*partBuf, error) {
 }
 
 // add encodes a record into a buffer.
-func (r *Runner) add(b *partBuf, rec streamstore.Record, rt route) error {
+func (r *Runner) add(b *partBuf, rec streamstore.Record, rt route, seq string) error {
 	if b.isError() {
 		doc := layout.ErrorRecord{Type: rt.errType, AttemptsMade: 1, Arrival: rec.ArrivalTime, ErrorCode: rt.errCode,
 			ErrorMessage: rt.errMsg, AttemptEnding: rec.ArrivalTime, RawData: rec.Data}
 		if r.ds.Type == catalog.TypeKinesisStreamAsSource {
-			doc.Kinesis = &layout.KinesisPosition{SequenceNumber: rec.SequenceNumber.String()}
+			doc.Kinesis = &layout.KinesisPosition{SequenceNumber: seq}
 		}
 		if rt.errType == layout.FormatConversionFailed {
 			doc.Table = r.table
@@ -574,7 +590,7 @@ func (r *Runner) add(b *partBuf, rec streamstore.Record, rt route) error {
 	}
 	b.records++
 	b.bytes += int64(len(rec.Data))
-	b.last = rec.SequenceNumber.String()
+	b.last = seq
 	return nil
 }
 
