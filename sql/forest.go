@@ -17,12 +17,12 @@ type Forest struct {
 	SampleSize  int    // subSampleSize, 10-1000 and < TimeDecay (256)
 	TimeDecay   int64  // timeDecay, 1-2147483647 (100000)
 	ShingleSize int    // shingleSize, 1-30 (1)
-	MaxKeys     int    // forests kept with PARTITION BY, 1-1000000 (10000); the least recently used go
+	MaxKeys     int    // forests kept with PARTITION BY, 1-1000000 (1000: ~1.7 GB at the defaults); the least recently used go
 	Seed        uint64 // the forests' random seed (0)
 }
 
 // DefaultForest is KDA's defaults.
-var DefaultForest = Forest{Trees: 100, SampleSize: 256, TimeDecay: 100000, ShingleSize: 1, MaxKeys: 10000}
+var DefaultForest = Forest{Trees: 100, SampleSize: 256, TimeDecay: 100000, ShingleSize: 1, MaxKeys: 1000}
 
 // Forest functions' names, lower case.
 const (

@@ -18,10 +18,14 @@ import (
 //go:embed apps/trades.sql
 var tradesApp string
 
+//go:embed apps/anomalies.sql
+var anomaliesApp string
+
 type demoFlags struct {
-	duration time.Duration
-	rate     int
-	printSQL bool
+	duration  time.Duration
+	rate      int
+	printSQL  bool
+	anomalies bool
 }
 
 func (a *invocation) demoCommand() *cobra.Command {
@@ -36,8 +40,12 @@ window as it closes. It stops by itself after --duration. --print-sql shows the
 application.`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			text, file := tradesApp, "trades.sql"
+			if f.anomalies {
+				text, file = anomaliesApp, "anomalies.sql"
+			}
 			if f.printSQL {
-				fmt.Fprint(a.stdout, tradesApp)
+				fmt.Fprint(a.stdout, text)
 				return nil
 			}
 			if f.rate < 1 || f.rate > 1_000_000 {
@@ -46,7 +54,7 @@ application.`,
 			if f.duration <= 0 {
 				return fmt.Errorf("--duration %s must be positive", f.duration)
 			}
-			application, err := app.Compile("demo", "trades.sql", tradesApp)
+			application, err := app.Compile("demo", file, text)
 			if err != nil {
 				return fmt.Errorf("bundled application: %w", err)
 			}
@@ -62,6 +70,7 @@ application.`,
 	cmd.Flags().DurationVar(&f.duration, "duration", duration, "how long the demo runs (env EDDY_DEMO_DURATION)")
 	cmd.Flags().IntVar(&f.rate, "rate", 2000, "trades generated per second")
 	cmd.Flags().BoolVar(&f.printSQL, "print-sql", false, "print the bundled SQL application and exit")
+	cmd.Flags().BoolVar(&f.anomalies, "anomalies", false, "run the anomaly-detection application (a random cut forest per ticker) instead")
 	return cmd
 }
 
@@ -69,13 +78,23 @@ func (a *invocation) demo(ctx context.Context, st *streamstore.Store, applicatio
 	if err := st.CreateStream("trades", 4); err != nil && !errors.Is(err, streamstore.ErrInUse) {
 		return err
 	}
+	if f.anomalies {
+		if err := st.CreateStream("trade_scores", 2); err != nil && !errors.Is(err, streamstore.ErrInUse) {
+			return err
+		}
+	}
 	prepared, err := application.Prepare(ctx, a.appEnv(st, "table"), app.RunOptions{IdleTimeout: 2 * time.Second})
 	if err != nil {
 		return err
 	}
 	defer prepared.Close()
-	fmt.Fprintf(a.stderr, "eddy demo: %d trades/s into stream 'trades' for %s; windows print as they close (every 10s, after a 2s watermark delay)\n",
-		f.rate, f.duration)
+	if f.anomalies {
+		fmt.Fprintf(a.stderr, "eddy demo: %d trades/s into stream 'trades' for %s; trades whose price scores above 4.5 print as they arrive (a price spike every 997 trades; each ticker's forest warms up over its first 256 trades)\n",
+			f.rate, f.duration)
+	} else {
+		fmt.Fprintf(a.stderr, "eddy demo: %d trades/s into stream 'trades' for %s; windows print as they close (every 10s, after a 2s watermark delay)\n",
+			f.rate, f.duration)
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -90,16 +109,22 @@ func (a *invocation) demo(ctx context.Context, st *streamstore.Store, applicatio
 	}
 	out := int64(0)
 	for _, q := range sum.Queries {
-		out += q.Stats.RowsOut
+		if q.Sink == "console" {
+			out += q.Stats.RowsOut
+		}
+	}
+	what := "window rows"
+	if f.anomalies {
+		what = fmt.Sprintf("anomalous trades (%d spikes injected)", put/997)
 	}
 	fmt.Fprintf(a.stderr, `
-eddy demo: put %d trades, printed %d window rows.
+eddy demo: put %d trades, printed %d %s.
 Try next:
   eddy get trades --limit 3                 the raw records
   eddy demo --print-sql > trades.sql        the application; edit it, then
   eddy run trades.sql                       run it against live data (with eddy put or eddy demo writing)
   eddy repl                                 ad hoc SQL (paste the CREATE STREAM first)
-`, put, out)
+`, put, out, what)
 	return runErr
 }
 

@@ -91,6 +91,20 @@ func TestREADMECommands(t *testing.T) {
 	if strings.Contains(runs[1], "resumes from") || !strings.Contains(runs[1], "80 rows in") {
 		t.Fatalf("README checkpoints block: --from-checkpoint none did not read all 80 records afresh:\n%s", out)
 	}
+	out = runBlock("anomalies")
+	// Five of the six injected anomalies score above 2.5 and nothing else does
+	// (measured); the test asks for most of them and few false alarms.
+	flagged := 0
+	for _, at := range []string{"s1     | 2026-11-24 11:40", "s2     | 2026-11-24 18:20", "s3     | 2026-11-24 06:40",
+		"s1     | 2026-11-24 20:00", "s2     | 2026-11-24 08:20", "s3     | 2026-11-24 16:40"} {
+		if strings.Contains(out, at) {
+			flagged++
+		}
+	}
+	rows := strings.Count(out, "DIRECTION")
+	if flagged < 4 || rows > flagged+2 || !strings.Contains(out, "4500 rows in, 4500 rows out") {
+		t.Errorf("README anomalies block: %d of 6 injected anomalies flagged among %d rows:\n%s", flagged, rows, out)
+	}
 	out = runBlock("firehose")
 	for _, want := range []string{"delivery stream clicks created", "3 records put to clicks", "lake/clicks/", ".parquet",
 		"lake/errors/format-conversion-failed/clicks-1-", `"recordsDelivered": 2`, `"conversionFailures": 1`, "delivery stream clicks deleted"} {
