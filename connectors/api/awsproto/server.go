@@ -55,6 +55,14 @@ type Request struct {
 	Input map[string]any
 }
 
+// Streamer is the output of an operation that answers with a stream (an
+// event stream, as SubscribeToShard's): Stream writes the whole response,
+// status and headers included, encoding payloads with encode (the request's
+// encoding), until it is done or the client goes away.
+type Streamer interface {
+	Stream(w http.ResponseWriter, r *http.Request, encode func(any) ([]byte, error))
+}
+
 // HandlerFunc runs an operation. It returns the output (nil for operations with
 // no output: the client gets an empty structure) or an error (an *Error chooses
 // the type the client sees; any other error is an internal failure).
@@ -157,6 +165,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := s.serve(w, r, reqID, enc)
 	if err != nil {
 		s.writeError(w, enc, s.asAWSError(err, reqID, r))
+		return
+	}
+	if st, ok := out.(Streamer); ok {
+		st.Stream(w, r, func(v any) ([]byte, error) { return s.codec.encode(enc, v) })
 		return
 	}
 	body, err := s.codec.encode(enc, out)

@@ -85,6 +85,7 @@ type Handler struct {
 	states map[string]transient // streams in CREATING or UPDATING, by name
 
 	limits limiter // per-shard token buckets, with Options.ShardLimits
+	subs   subscriptions
 }
 
 // transient is a state a stream shows until a time.

@@ -14,7 +14,6 @@ import (
 // registerAttrs adds the operations on stream attributes: tags, stream mode,
 // consumers, encryption, enhanced monitoring and limits. The store records
 // them and acts on none (nothing is encrypted, no metric is emitted).
-// SubscribeToShard is not implemented: it answers UnsupportedOperationException.
 func (h *Handler) registerAttrs() {
 	s := h.srv
 	awsproto.Handle(s, "AddTagsToStream", h.addTagsToStream)
@@ -33,6 +32,7 @@ func (h *Handler) registerAttrs() {
 	awsproto.Handle(s, "DeregisterStreamConsumer", h.deregisterStreamConsumer)
 	awsproto.Handle(s, "DescribeStreamConsumer", h.describeStreamConsumer)
 	awsproto.Handle(s, "ListStreamConsumers", h.listStreamConsumers)
+	awsproto.Handle(s, "SubscribeToShard", h.subscribeToShard)
 }
 
 // Tags

@@ -281,45 +281,56 @@ func (h *Handler) getShardIterator(ctx context.Context, req *awsproto.Request, i
 	if err := h.requireReadable(name); err != nil {
 		return nil, err
 	}
-	pos := streamstore.StartingPosition{Type: streamstore.PositionType(in.ShardIteratorType)}
-	switch pos.Type {
-	case streamstore.AtSequenceNumber, streamstore.AfterSequenceNumber:
-		if in.StartingSequenceNumber == "" {
-			return nil, awsproto.Errorf(errInvalidArgument, "StartingSequenceNumber must be provided for ShardIteratorType %s.", in.ShardIteratorType)
-		}
-		pos.SequenceNumber = in.StartingSequenceNumber
-	case streamstore.AtTimestamp:
-		if in.Timestamp == nil {
-			return nil, awsproto.Errorf(errInvalidArgument, "Timestamp must be provided for ShardIteratorType AT_TIMESTAMP.")
-		}
-		pos.Timestamp = *in.Timestamp
-	}
-	idx, err := streamstore.ParseShardID(in.ShardId)
+	c, err := h.position(name, in.ShardId, in.ShardIteratorType, in.StartingSequenceNumber, in.Timestamp, "StartingSequenceNumber", "ShardIteratorType")
 	if err != nil {
-		if _, err := h.store.DescribeStream(name); err != nil {
-			return nil, h.storeError(err, name)
-		}
-		return nil, h.shardNotFound(name, in.ShardId)
-	}
-	shard := streamstore.ShardID(idx)
-	c, err := h.store.Position(name, shard, pos)
-	if err != nil {
-		if errors.Is(err, streamstore.ErrNotFound) {
-			if _, derr := h.store.DescribeStream(name); derr != nil {
-				return nil, h.storeError(derr, name)
-			}
-			return nil, h.shardNotFound(name, shard)
-		}
-		if errors.Is(err, streamstore.ErrInvalidArgument) && pos.SequenceNumber != "" {
-			return nil, h.badSequenceNumber(pos.SequenceNumber, shard, name, err)
-		}
-		return nil, h.storeError(err, name)
+		return nil, err
 	}
 	it, err := h.iteratorFor(c)
 	if err != nil {
 		return nil, h.storeError(err, name)
 	}
 	return getShardIteratorOutput{ShardIterator: it}, nil
+}
+
+// position resolves a starting position in a shard of stream name, for
+// GetShardIterator and SubscribeToShard (which name the fields seqField and
+// typeField in their messages).
+func (h *Handler) position(name, shardID, typ, seq string, ts *time.Time, seqField, typeField string) (streamstore.Cursor, error) {
+	pos := streamstore.StartingPosition{Type: streamstore.PositionType(typ)}
+	switch pos.Type {
+	case streamstore.AtSequenceNumber, streamstore.AfterSequenceNumber:
+		if seq == "" {
+			return streamstore.Cursor{}, awsproto.Errorf(errInvalidArgument, "%s must be provided for %s %s.", seqField, typeField, typ)
+		}
+		pos.SequenceNumber = seq
+	case streamstore.AtTimestamp:
+		if ts == nil {
+			return streamstore.Cursor{}, awsproto.Errorf(errInvalidArgument, "Timestamp must be provided for %s AT_TIMESTAMP.", typeField)
+		}
+		pos.Timestamp = *ts
+	}
+	idx, err := streamstore.ParseShardID(shardID)
+	if err != nil {
+		if _, err := h.store.DescribeStream(name); err != nil {
+			return streamstore.Cursor{}, h.storeError(err, name)
+		}
+		return streamstore.Cursor{}, h.shardNotFound(name, shardID)
+	}
+	shard := streamstore.ShardID(idx)
+	c, err := h.store.Position(name, shard, pos)
+	if err != nil {
+		if errors.Is(err, streamstore.ErrNotFound) {
+			if _, derr := h.store.DescribeStream(name); derr != nil {
+				return streamstore.Cursor{}, h.storeError(derr, name)
+			}
+			return streamstore.Cursor{}, h.shardNotFound(name, shard)
+		}
+		if errors.Is(err, streamstore.ErrInvalidArgument) && pos.SequenceNumber != "" {
+			return streamstore.Cursor{}, h.badSequenceNumber(pos.SequenceNumber, shard, name, err)
+		}
+		return streamstore.Cursor{}, h.storeError(err, name)
+	}
+	return c, nil
 }
 
 // badSequenceNumber words a sequence number the shard refuses as Kinesis does.

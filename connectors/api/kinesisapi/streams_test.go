@@ -312,9 +312,6 @@ func TestUpdateShardCount(t *testing.T) {
 func TestUnsupportedOperation(t *testing.T) {
 	e := newEnv(t, Options{})
 	ctx := ctxT(t)
-	_, err := e.client.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1"),
-		ShardId: aws.String("shardId-000000000000"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
-	if err == nil {
-		t.Fatal("SubscribeToShard succeeded")
-	}
+	_, err := e.client.GetResourcePolicy(ctx, &kinesis.GetResourcePolicyInput{ResourceARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s")})
+	wantAPIError(t, err, "UnsupportedOperationException", "GetResourcePolicy")
 }

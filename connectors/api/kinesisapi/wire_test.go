@@ -113,7 +113,8 @@ func TestWireJSON(t *testing.T) {
 	}
 	big := `{"StreamName":"s","PartitionKey":"k","Data":"` + strings.Repeat("A", 100<<10) + `"}`
 	wantWireError(t, e.call(t, "Kinesis_20131202.PutRecord", jsonType, []byte(big)), awsproto.EncodingJSON, 413, "RequestEntityTooLargeException")
-	wantWireError(t, e.call(t, "Kinesis_20131202.SubscribeToShard", jsonType, []byte(`{}`)), awsproto.EncodingJSON, 400, "UnsupportedOperationException")
+	wantWireError(t, e.call(t, "Kinesis_20131202.GetResourcePolicy", jsonType, []byte(`{"ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s"}`)), awsproto.EncodingJSON, 400, "UnsupportedOperationException")
+	wantWireError(t, e.call(t, "Kinesis_20131202.SubscribeToShard", jsonType, []byte(`{}`)), awsproto.EncodingJSON, 400, "ValidationException")
 
 	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.srv.URL+"/", nil)
 	resp, err := e.srv.Client().Do(req)

@@ -1,0 +1,119 @@
+package kinesisapi
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// TestSubscribeToShard drives enhanced fan-out with the SDK's event stream
+// reader: the records already in a shard, then records put while
+// subscribed, continuation sequence numbers that resume exactly, one
+// subscription per consumer and shard, the end of a split shard with its
+// children, and the errors of a bad consumer or shard.
+func TestSubscribeToShard(t *testing.T) {
+	e := newEnv(t, Options{})
+	ctx := ctxT(t)
+	createStream(t, e, "s", 1)
+	arn := aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s")
+	reg := must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("fan")}))
+	consumer := reg.Consumer.ConsumerARN
+	put := func(from, n int) {
+		entries := make([]types.PutRecordsRequestEntry, n)
+		for i := range entries {
+			entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(i)), Data: fmt.Appendf(nil, "r%d", from+i)}
+		}
+		must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries}))
+	}
+	put(0, 100)
+
+	sub := must[*kinesis.SubscribeToShardOutput](t)(e.client.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
+		ShardId: aws.String("shardId-000000000000"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}}))
+	stream := sub.GetStream()
+	var got []string
+	var continuation string
+	next := func(want int) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for len(got) < want {
+			select {
+			case ev, ok := <-stream.Events():
+				if !ok {
+					t.Fatalf("the stream ended after %d records: %v", len(got), stream.Err())
+				}
+				v := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent).Value
+				for _, r := range v.Records {
+					got = append(got, string(r.Data))
+				}
+				continuation = aws.ToString(v.ContinuationSequenceNumber)
+			case <-deadline:
+				t.Fatalf("%d of %d records after 10 s", len(got), want)
+			}
+		}
+	}
+	next(100)
+	// While subscribed: a second subscription of the consumer to the shard is refused.
+	_, err := e.client.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
+		ShardId: aws.String("shardId-000000000000"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
+	wantAPIError(t, err, "ResourceInUseException", "Another active subscription")
+	put(100, 50)
+	next(150)
+	for i, s := range got {
+		if s != fmt.Sprintf("r%d", i) {
+			t.Fatalf("record %d is %q", i, s)
+		}
+	}
+	stream.Close()
+
+	// Resume after the continuation: the next record, then the end of the
+	// shard after a split, with its children.
+	put(150, 1)
+	var sub2 *kinesis.SubscribeToShardOutput
+	for try := 0; ; try++ { // the first subscription is released when the server sees it closed
+		sub2, err = e.client.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer, ShardId: aws.String("shardId-000000000000"),
+			StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: aws.String(continuation)}})
+		if err == nil || try == 50 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	must[*kinesis.SplitShardOutput](t)(e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"),
+		ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}))
+	var resumed []string
+	var children []string
+	for ev := range sub2.GetStream().Events() {
+		v := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent).Value
+		for _, r := range v.Records {
+			resumed = append(resumed, string(r.Data))
+		}
+		for _, c := range v.ChildShards {
+			children = append(children, aws.ToString(c.ShardId))
+		}
+		if len(v.ChildShards) > 0 && v.ContinuationSequenceNumber != nil {
+			t.Fatalf("the last event of a closed shard has a continuation %s", aws.ToString(v.ContinuationSequenceNumber))
+		}
+	}
+	if err := sub2.GetStream().Err(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(resumed) != "[r150]" || fmt.Sprint(children) != "[shardId-000000000001 shardId-000000000002]" {
+		t.Fatalf("after the continuation: records %v, children %v", resumed, children)
+	}
+
+	_, err = e.client.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(aws.ToString(consumer) + "9"),
+		ShardId: aws.String("shardId-000000000001"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
+	wantAPIError(t, err, "ResourceNotFoundException")
+	_, err = e.client.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
+		ShardId: aws.String("shardId-000000000009"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
+	wantAPIError(t, err, "ResourceNotFoundException", "shardId-000000000009")
+	_, err = e.client.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
+		ShardId: aws.String("shardId-000000000001"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeAtSequenceNumber}})
+	wantAPIError(t, err, "InvalidArgumentException", "SequenceNumber")
+}
