@@ -1,6 +1,9 @@
 package main_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -50,4 +53,41 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestForestMaxKeys: with PARTITION BY, at most max_keys forests are kept.
+// Three keys taking turns (one row each per batch and per event-time second)
+// under max_keys=2 evict each other on every row, so no forest ever warms up
+// and every score is 0, and the summary counts the evictions; with
+// max_keys=3 every forest warms up and scores.
+func TestForestMaxKeys(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	c.ok(nil, "streams", "create", "m", "--shards", "1")
+	var in strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&in, `{"k":"k%d","v":%d,"ts":%d}`+"\n", i%3, i%7, 1767225600000+int64(i/3)*1000)
+	}
+	c.ok([]byte(in.String()), "put", "m")
+	for _, tc := range []struct {
+		maxKeys     int
+		wantScored  bool
+		wantEvicted bool
+	}{{2, false, true}, {3, true, false}} {
+		app := filepath.Join(dir, fmt.Sprintf("m%d.sql", tc.maxKeys))
+		if err := os.WriteFile(app, fmt.Appendf(nil, `CREATE STREAM m (k VARCHAR, v DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+  WITH (connector = 'kinesis', stream = 'm', max_batch_rows = '3', timestamp_unit = 'ms');
+SELECT k, RANDOM_CUT_FOREST(v, 'trees=5, sample_size=10, max_keys=%d') OVER (PARTITION BY k) AS score FROM m;`, tc.maxKeys), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := c.run(nil, "run", app, "--bounded", "--no-checkpoints", "--workers", "1", "--format", "json")
+		if r.code != 0 {
+			t.Fatalf("max_keys=%d: %s", tc.maxKeys, r.stderr)
+		}
+		scored := strings.Count(r.stdout, `"score":`) - strings.Count(r.stdout, `"score":0}`)
+		evicted := strings.Contains(r.stderr, "anomaly forests dropped")
+		if (scored > 0) != tc.wantScored || evicted != tc.wantEvicted || strings.Count(r.stdout, `"score":`) != 300 {
+			t.Fatalf("max_keys=%d: %d rows scored, evictions reported %v:\n%s", tc.maxKeys, scored, evicted, r.stderr)
+		}
+	}
 }

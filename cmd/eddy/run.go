@@ -178,6 +178,9 @@ func (a *invocation) printRunSummary(name string, sum app.Summary, took time.Dur
 			fmt.Fprintf(a.stderr, "; %d to the error stream (%d undecodable, %d late, %d failed expressions): eddy get %s",
 				errs, s.DecodeErrors, s.LateRows, s.EvalErrors, app.ErrorStreamName(name))
 		}
+		if s.ForestEvictions > 0 {
+			fmt.Fprintf(a.stderr, "; %d anomaly forests dropped to stay within max_keys (their keys started over)", s.ForestEvictions)
+		}
 		fmt.Fprintln(a.stderr)
 	}
 }
