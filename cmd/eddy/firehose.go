@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eddy-streams/eddy/cmd/eddy/internal/transform"
 	"github.com/eddy-streams/eddy/connectors/firehose/catalog"
 	"github.com/eddy-streams/eddy/connectors/firehose/delivery"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
@@ -51,6 +52,7 @@ func (a *invocation) openFirehose() (*catalog.Catalog, error) {
 
 type firehoseCreateFlags struct {
 	bucket, prefix, errorPrefix, compression, source, schema, parquetCompression, partitionQuery, timeZone string
+	transform, transformColumns                                                                            string
 	bufferMB, bufferSecs                                                                                   int
 	parquet, stdout, newline, dynamic                                                                      bool
 }
@@ -86,6 +88,8 @@ func (a *invocation) firehoseCreate() *cobra.Command {
 	fl.BoolVar(&f.newline, "append-newline", false, "put a newline between records in raw objects")
 	fl.BoolVar(&f.stdout, "stdout", false, "print delivered records instead of writing objects (for debugging)")
 	fl.StringVar(&f.timeZone, "time-zone", "", "time zone of prefixes and object names (default UTC)")
+	fl.StringVar(&f.transform, "transform", "", "a SQL transform instead of a Lambda: SELECT ... FROM record [WHERE ...], delivered as JSON (needs --transform-columns)")
+	fl.StringVar(&f.transformColumns, "transform-columns", "", "the record's columns the transform reads, as in CREATE STREAM: 'id BIGINT, page VARCHAR, ms BIGINT'")
 	return cmd
 }
 
@@ -143,6 +147,16 @@ func (a *invocation) createDeliveryStream(name string, f firehoseCreateFlags) er
 	}
 	if len(procs) > 0 {
 		d.Processing = &catalog.Processing{Enabled: true, Processors: procs}
+	}
+	if (f.transform == "") != (f.transformColumns == "") {
+		return errors.New("--transform and --transform-columns go together: the SELECT and the columns of the record it reads")
+	}
+	if f.transform != "" {
+		def := transform.Definition(f.transformColumns, f.transform)
+		if _, err := transform.Compile(def); err != nil {
+			return err
+		}
+		d.SQLTransform = &def
 	}
 	if f.source != "" {
 		in.Type = catalog.TypeKinesisStreamAsSource
@@ -451,7 +465,8 @@ func (a *invocation) deliveryOptions(st *streamstore.Store, bucket func(ctx cont
 			return checkpoint.NewDirStore(filepath.Join(a.dataDir, "buckets", name)), nil
 		}
 	}
-	return delivery.Options{Store: st, DataDir: a.dataDir, Bucket: bucket, Stdout: a.stdout, Logger: a.logger()}
+	return delivery.Options{Store: st, DataDir: a.dataDir, Bucket: bucket, Stdout: a.stdout, Logger: a.logger(),
+		CompileTransform: func(def string) (delivery.Transformer, error) { return transform.Compile(def) }}
 }
 
 func jsonIndent(v any) ([]byte, error) {

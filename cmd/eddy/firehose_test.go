@@ -115,6 +115,8 @@ func TestFirehoseKillDeliverIsExact(t *testing.T) {
 	c.ok(nil, "firehose", "create", "bycust", "--bucket", "lake", "--compression", "GZIP", "--append-newline",
 		"--dynamic-partitioning", "--partition-query", "{customer: .customer}", "--prefix", "raw/customer=!{partitionKeyFromQuery:customer}/",
 		"--error-prefix", "rawerr/!{firehose:error-output-type}/", "--buffer-size", "64", "--buffer-interval", "0")
+	c.ok(nil, "firehose", "create", "xf", "--bucket", "lake", "--prefix", "xf/", "--append-newline", "--buffer-size", "1", "--buffer-interval", "0",
+		"--transform", "SELECT id, UPPER(customer) AS customer FROM record WHERE id % 4 <> 0", "--transform-columns", "id BIGINT, customer VARCHAR")
 	rng := rand.New(rand.NewPCG(7, 11))
 	const chunks, perChunk = 10, 6000
 	var bad []int
@@ -134,6 +136,7 @@ func TestFirehoseKillDeliverIsExact(t *testing.T) {
 			bad = append(bad, b...)
 			c.ok(lines, "firehose", "put", "orders")
 			c.ok(lines, "firehose", "put", "bycust")
+			c.ok(lines, "firehose", "put", "xf")
 		}
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
@@ -152,6 +155,8 @@ func TestFirehoseKillDeliverIsExact(t *testing.T) {
 	seen := map[string]int{}
 	errs := map[string]int{}
 	raw := map[string]int{}
+	transformed := map[string]int{}
+	transformErrs := map[string]int{}
 	objects := 0
 	for key, data := range bucketObjects(t, c.dataDir, "lake") {
 		objects++
@@ -195,8 +200,50 @@ func TestFirehoseKillDeliverIsExact(t *testing.T) {
 				}
 				raw[line]++
 			}
+		case strings.HasPrefix(key, "xf/processing-failed/"):
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			for sc.Scan() {
+				var doc struct {
+					RawData string `json:"rawData"`
+					Code    string `json:"errorCode"`
+				}
+				if err := json.Unmarshal(sc.Bytes(), &doc); err != nil || doc.Code != "Processor.SQLTransformFailed" {
+					t.Fatalf("transform error record %s: %v", sc.Text(), err)
+				}
+				transformErrs[doc.RawData]++
+			}
+		case strings.HasPrefix(key, "xf/"):
+			for _, line := range strings.Split(string(data), "\n") {
+				var rec struct {
+					ID       int64  `json:"id"`
+					Customer string `json:"customer"`
+				}
+				if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Customer != fmt.Sprintf("C%d", rec.ID%7) {
+					t.Fatalf("%s: transformed line %q: %v", key, line, err)
+				}
+				transformed[fmt.Sprint(rec.ID)]++
+			}
 		default:
 			t.Errorf("unexpected object %s", key)
+		}
+	}
+	for i := range total {
+		n := transformed[fmt.Sprint(i)]
+		switch {
+		case isBad[i] || i%4 == 0:
+			if n != 0 {
+				t.Fatalf("record %d passed the transform %d times; its WHERE drops it", i, n)
+			}
+		case n != 1:
+			t.Fatalf("record %d delivered %d times after the transform", i, n)
+		}
+	}
+	if len(transformErrs) != len(bad) {
+		t.Fatalf("%d distinct records failed the transform, want %d", len(transformErrs), len(bad))
+	}
+	for r, n := range transformErrs {
+		if n != 1 {
+			t.Fatalf("transform error record %s written %d times", r, n)
 		}
 	}
 	for i := range total {

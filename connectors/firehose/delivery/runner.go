@@ -44,6 +44,9 @@ type Options struct {
 	PollInterval time.Duration
 	// ReadBatch is the record limit of each read (default 1000).
 	ReadBatch int
+	// CompileTransform compiles a destination's SQLTransform; nil refuses
+	// delivery streams that have one.
+	CompileTransform func(def string) (Transformer, error)
 }
 
 func (o *Options) fill() {
@@ -77,6 +80,7 @@ type Runner struct {
 	sizeLimit int64
 	interval  time.Duration
 	delimiter bool
+	transform Transformer
 	bucket    checkpoint.Store
 	statePath string
 	st        *state
@@ -170,6 +174,14 @@ func NewRunner(opts Options, ds catalog.DeliveryStream) (*Runner, error) {
 			VersionID: c.Schema.VersionID, CatalogID: c.Schema.CatalogID}
 		// Check the options once, so a bad one fails here and not per buffer.
 		if _, err := parquetconv.NewWriter(io.Discard, r.columns, r.pqOpts); err != nil {
+			return nil, fmt.Errorf("delivery stream %s: %w", ds.Name, err)
+		}
+	}
+	if d.SQLTransform != "" {
+		if opts.CompileTransform == nil {
+			return nil, fmt.Errorf("delivery stream %s has a SQL transform, which this process cannot run", ds.Name)
+		}
+		if r.transform, err = opts.CompileTransform(d.SQLTransform); err != nil {
 			return nil, fmt.Errorf("delivery stream %s: %w", ds.Name, err)
 		}
 	}
@@ -333,8 +345,34 @@ func (r *Runner) round(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("delivery stream %s: read %s/%s: %w", r.ds.Name, r.source, sh.ShardID, err)
 		}
-		for _, rec := range out.Records {
-			if err := r.ingest(ctx, sr, ss, rec); err != nil {
+		var results []TransformResult
+		if r.transform != nil && len(out.Records) > 0 {
+			data := make([][]byte, len(out.Records))
+			for i, rec := range out.Records {
+				data[i] = rec.Data
+			}
+			if results, err = r.transform.Apply(data); err != nil {
+				return false, fmt.Errorf("delivery stream %s: %w", r.ds.Name, err)
+			}
+		}
+		for i, rec := range out.Records {
+			var forced *route
+			if results != nil {
+				switch res := results[i]; {
+				case res.Err != "":
+					rt := r.errorRoute(rec, layout.ProcessingFailed, TransformFailedCode, res.Err)
+					forced = &rt
+				case res.Dropped:
+					r.st.Metrics.RecordsIn++
+					r.st.Metrics.BytesIn += int64(len(rec.Data))
+					r.st.Metrics.RecordsDropped++
+					sr.lastRead = rec.SequenceNumber.String()
+					continue
+				default:
+					rec.Data = res.Data
+				}
+			}
+			if err := r.ingest(ctx, sr, ss, rec, forced); err != nil {
 				return false, err
 			}
 		}
@@ -464,12 +502,17 @@ func (r *Runner) errorRoute(rec streamstore.Record, t layout.ErrorOutputType, co
 }
 
 // ingest buffers one record, flushing its partition when it is full.
-func (r *Runner) ingest(ctx context.Context, sr *shardRun, ss *shardState, rec streamstore.Record) error {
+func (r *Runner) ingest(ctx context.Context, sr *shardRun, ss *shardState, rec streamstore.Record, forced *route) error {
 	seq := rec.SequenceNumber.String()
 	m := &r.st.Metrics
 	m.RecordsIn++
 	m.BytesIn += int64(len(rec.Data))
-	rt := r.partitionOf(rec)
+	var rt route
+	if forced != nil {
+		rt = *forced
+	} else {
+		rt = r.partitionOf(rec)
+	}
 	if ord := rec.SequenceNumber.Ordinal; ord <= sr.replayUntil {
 		// A replay: where did this record go before, and is it delivered?
 		if rt.errType == "" && r.columns != nil {

@@ -54,9 +54,11 @@ type intent struct {
 // Metrics count what a delivery stream did; they are kept in its state file,
 // so they survive restarts and `eddy firehose describe` shows them.
 type Metrics struct {
-	RecordsIn          int64 `json:"recordsIn"`
-	BytesIn            int64 `json:"bytesIn"`
-	RecordsDelivered   int64 `json:"recordsDelivered"`
+	RecordsIn        int64 `json:"recordsIn"`
+	BytesIn          int64 `json:"bytesIn"`
+	RecordsDelivered int64 `json:"recordsDelivered"`
+	// RecordsDropped counts records the SQL transform's WHERE filtered out.
+	RecordsDropped     int64 `json:"recordsDropped"`
 	ObjectsWritten     int64 `json:"objectsWritten"`
 	BytesWritten       int64 `json:"bytesWritten"`
 	ConversionFailures int64 `json:"conversionFailures"`
