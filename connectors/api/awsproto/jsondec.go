@@ -607,3 +607,19 @@ func (d *jsonDecoder) hex4() (rune, bool) {
 	d.pos += 4
 	return r, true
 }
+
+// DecodeJSONInput is the generic path of a JSON body to an operation's
+// validated input tree (what handlers get bound from). Fast paths (see
+// HandleFast) are tested against it.
+func DecodeJSONInput(s *Shape, body []byte) (map[string]any, error) {
+	in, err := decodeJSON(s, body)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil {
+		if err := Validate(s, in).Err(); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}

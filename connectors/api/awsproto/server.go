@@ -79,6 +79,8 @@ type Server struct {
 	log      *slog.Logger
 	codec    codec
 	handlers map[string]HandlerFunc
+	// fast holds the fast paths of operations (see HandleFast).
+	fast map[string]func(ctx context.Context, req *Request, body []byte) (out any, ok bool, err error)
 	// bodies recycles request body buffers: a PutRecords body is ~140 KB, and
 	// nothing decoded from it aliases it (strings are copied, blobs are carved
 	// from the decoder's own arena), so it can be reused once the call returns.
@@ -102,7 +104,8 @@ func NewServer(svc *Service, opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &Server{svc: svc, opts: opts, log: log, codec: c, handlers: map[string]HandlerFunc{}}
+	srv := &Server{svc: svc, opts: opts, log: log, codec: c, handlers: map[string]HandlerFunc{},
+		fast: map[string]func(context.Context, *Request, []byte) (any, bool, error){}}
 	srv.bodies.New = func() any { return new([]byte) }
 	return srv, nil
 }
@@ -134,6 +137,25 @@ func Handle[In any](s *Server, op string, fn func(ctx context.Context, req *Requ
 }
 
 // Handled says whether op has a handler.
+// HandleFast registers op's handler, as Handle does, with a fast path for
+// the common shape of its JSON input: when fast accepts a body, the generic
+// decoding into a tree, the model's validation and the binding are skipped
+// and fn gets fast's value. fast must accept only bodies that the generic
+// path accepts and decode them to the same value (a differential fuzz test
+// should hold it to that); anything else it leaves (ok false) to the generic
+// path, which words the errors.
+func HandleFast[In any](s *Server, op string, fast func(body []byte) (*In, bool), fn func(ctx context.Context, req *Request, in *In) (any, error)) {
+	Handle(s, op, fn)
+	s.fast[op] = func(ctx context.Context, req *Request, body []byte) (any, bool, error) {
+		in, ok := fast(body)
+		if !ok {
+			return nil, false, nil
+		}
+		out, err := fn(ctx, req, in)
+		return out, true, err
+	}
+}
+
 func (s *Server) Handled(op string) bool {
 	_, ok := s.handlers[op]
 	return ok
@@ -213,6 +235,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reqID string, enc
 	fn, ok := s.handlers[opName]
 	if !ok {
 		return nil, Errorf(ErrUnsupportedOperation, "eddy does not implement %s yet.", opName)
+	}
+	if f := s.fast[opName]; f != nil && enc == EncodingJSON {
+		if out, ok, err := f(r.Context(), &Request{HTTP: r, Operation: opName, RequestID: reqID, Encoding: enc}, body); ok {
+			return out, err
+		}
 	}
 	in, err := s.codec.decodeInput(enc, op.Input, body)
 	if err != nil {

@@ -153,7 +153,7 @@ func (h *Handler) register() {
 	awsproto.Handle(s, "ListStreams", h.listStreams)
 	awsproto.Handle(s, "ListShards", h.listShards)
 	awsproto.Handle(s, "PutRecord", h.putRecord)
-	awsproto.Handle(s, "PutRecords", h.putRecords)
+	awsproto.HandleFast(s, "PutRecords", fastPutRecords, h.putRecords)
 	awsproto.Handle(s, "GetShardIterator", h.getShardIterator)
 	awsproto.Handle(s, "GetRecords", h.getRecords)
 	awsproto.Handle(s, "SplitShard", h.splitShard)
