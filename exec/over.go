@@ -82,7 +82,7 @@ func newOverExec(p *planner.Physical) (*overExec, error) {
 		var err error
 		var extra []*eval.Evaluator
 		if f.Fn == sql.FnForest || f.Fn == sql.FnForestExplanation {
-			fs, err := newForestSpec(f, max(1, st.Workers))
+			fs, err := newForestSpec(f)
 			if err != nil {
 				return nil, err
 			}

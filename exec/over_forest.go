@@ -20,9 +20,13 @@ import (
 // a partition (one for the whole stream without PARTITION BY) holds one
 // forest, fed the partition's rows in (time, arrival) order, so a replay from
 // a checkpoint scores every row as an uninterrupted run does. With PARTITION
-// BY, each worker keeps at most its share of MaxKeys forests and drops the
-// least recently used one (counted in Stats.ForestEvictions); a key that comes
-// back starts a new forest, which scores 0 while it warms up.
+// BY, each worker keeps at most MaxKeys forests and drops the least recently
+// used one (counted in Stats.ForestEvictions); a key that comes back starts a
+// new forest, which scores 0 while it warms up. The bound is per worker, not
+// a share of a total: keys spread over workers by hash, unevenly, and a
+// total split evenly would drop forests early on the busier workers; a bound
+// that workers shared would depend on their timing, and replays would not
+// score alike.
 
 // forestArgs is implemented by states that take several columns.
 type forestArgs interface {
@@ -37,14 +41,13 @@ type forestSpec struct {
 	perWork int // forests a worker keeps
 }
 
-func newForestSpec(f planner.OverFunc, workers int) (*forestSpec, error) {
+func newForestSpec(f planner.OverFunc) (*forestSpec, error) {
 	cfg := rcf.Config{Trees: f.Forest.Trees, SampleSize: f.Forest.SampleSize, TimeDecay: int(f.Forest.TimeDecay),
 		ShingleSize: f.Forest.ShingleSize, Columns: len(f.Args), Seed: f.Forest.Seed}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Fn, err)
 	}
-	per := max(1, (f.Forest.MaxKeys+workers-1)/workers)
-	return &forestSpec{fn: f, cfg: cfg, explain: f.Fn == sql.FnForestExplanation, perWork: per}, nil
+	return &forestSpec{fn: f, cfg: cfg, explain: f.Fn == sql.FnForestExplanation, perWork: max(1, f.Forest.MaxKeys)}, nil
 }
 
 // forestLRU is a worker's forests of one function, most recently used first.

@@ -17,7 +17,7 @@ type Forest struct {
 	SampleSize  int    // subSampleSize, 10-1000 and < TimeDecay (256)
 	TimeDecay   int64  // timeDecay, 1-2147483647 (100000)
 	ShingleSize int    // shingleSize, 1-30 (1)
-	MaxKeys     int    // forests kept with PARTITION BY, 1-1000000 (1000: ~1.7 GB at the defaults); the least recently used go
+	MaxKeys     int    // forests each worker keeps with PARTITION BY, 1-1000000 (1000: ~1.7 GB at the defaults); the least recently used go
 	Seed        uint64 // the forests' random seed (0)
 }
 
