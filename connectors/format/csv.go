@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/eddy-streams/eddy/connectors/internal/jsonscan"
 	"github.com/eddy-streams/eddy/sql/types"
 )
 
@@ -172,7 +173,7 @@ func (r *csvRows) convert(k int, rec []byte, f csvField) error {
 	}
 	var why string
 	if kind == types.JSON {
-		if !validJSON(text) {
+		if !jsonscan.Valid(text) {
 			why = "not JSON"
 		} else {
 			c.data = append(c.data, text...)

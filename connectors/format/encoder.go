@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/eddy-streams/eddy/connectors/internal/jsonscan"
 	"github.com/eddy-streams/eddy/connectors/internal/jsontext"
 	"github.com/eddy-streams/eddy/exec"
 	"github.com/eddy-streams/eddy/sql/types"
@@ -210,7 +211,7 @@ func (c *colReader) appendJSON(b []byte, i int) []byte {
 		return appendJSONString(b, stringBytes(c.str, i))
 	case types.JSON:
 		v := stringBytes(c.str, i)
-		if validJSON(v) {
+		if jsonscan.Valid(v) {
 			return append(b, trimSpace(v)...)
 		}
 		return appendJSONString(b, v)

@@ -2,11 +2,13 @@ package format
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/eddy-streams/eddy/connectors/internal/jsonscan"
 	"github.com/eddy-streams/eddy/sql/types"
 )
 
@@ -112,7 +114,7 @@ func (r *jsonRows) Append(rec []byte) (bool, error) {
 	for i := range r.slots {
 		r.slots[i].prio = 0
 	}
-	i := skipWS(rec, 0)
+	i := jsonscan.SkipWS(rec, 0)
 	if i >= len(rec) {
 		return false, &DecodeError{Reason: "not a JSON object: the record is empty"}
 	}
@@ -132,9 +134,13 @@ func (r *jsonRows) Append(rec []byte) (bool, error) {
 	start := i
 	end, err := r.scanObject(rec, i, r.root, true, 1)
 	if err != nil {
+		var se *jsonscan.SyntaxError
+		if errors.As(err, &se) {
+			err = &DecodeError{Reason: se.Error()}
+		}
 		return false, err
 	}
-	if j := skipWS(rec, end); j != len(rec) {
+	if j := jsonscan.SkipWS(rec, end); j != len(rec) {
 		return false, syntaxError(j, "extra data after the JSON object")
 	}
 	for _, c := range r.wholeDoc {
@@ -155,10 +161,10 @@ func (r *jsonRows) Append(rec []byte) (bool, error) {
 // object's value (nil: nothing below is needed); top marks the record's own
 // object, where case-insensitive matching applies.
 func (r *jsonRows) scanObject(b []byte, i int, n *pathNode, top bool, depth int) (int, error) {
-	if depth > maxDepth {
+	if depth > jsonscan.MaxDepth {
 		return 0, syntaxError(i, "nested too deeply")
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
 	}
@@ -166,13 +172,13 @@ func (r *jsonRows) scanObject(b []byte, i int, n *pathNode, top bool, depth int)
 		if i >= len(b) || b[i] != '"' {
 			return 0, syntaxError(i, "expected a field name in quotes")
 		}
-		ke, kflags, err := scanString(b, i)
+		ke, kflags, err := jsonscan.ScanString(b, i)
 		if err != nil {
 			return 0, err
 		}
 		key := b[i+1 : ke-1]
-		if kflags&strEscaped != 0 {
-			r.keyBuf = appendUnescaped(r.keyBuf[:0], key)
+		if kflags&jsonscan.Escaped != 0 {
+			r.keyBuf = jsonscan.AppendUnescaped(r.keyBuf[:0], key)
 			key = r.keyBuf
 		}
 		child := n.field(key)
@@ -184,11 +190,11 @@ func (r *jsonRows) scanObject(b []byte, i int, n *pathNode, top bool, depth int)
 				}
 			}
 		}
-		i = skipWS(b, ke)
+		i = jsonscan.SkipWS(b, ke)
 		if i >= len(b) || b[i] != ':' {
 			return 0, syntaxError(i, "expected ':' after a field name")
 		}
-		i = skipWS(b, i+1)
+		i = jsonscan.SkipWS(b, i+1)
 		vs := i
 		var vflags uint8
 		switch {
@@ -197,7 +203,7 @@ func (r *jsonRows) scanObject(b []byte, i int, n *pathNode, top bool, depth int)
 		case len(r.ciHits) > 0:
 			i, vflags, err = r.scanValue(b, i, &r.leafOnly, depth)
 		default:
-			i, err = skipValue(b, i, depth)
+			i, err = jsonscan.SkipValue(b, i, depth)
 		}
 		if err != nil {
 			return 0, err
@@ -205,12 +211,12 @@ func (r *jsonRows) scanObject(b []byte, i int, n *pathNode, top bool, depth int)
 		for _, c := range r.ciHits {
 			r.setSlot(c, vs, i, vflags, 1)
 		}
-		i = skipWS(b, i)
+		i = jsonscan.SkipWS(b, i)
 		if i >= len(b) {
 			return 0, syntaxError(i, "unterminated object")
 		}
 		if b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 			continue
 		}
 		if b[i] == '}' {
@@ -221,10 +227,10 @@ func (r *jsonRows) scanObject(b []byte, i int, n *pathNode, top bool, depth int)
 }
 
 func (r *jsonRows) scanArray(b []byte, i int, n *pathNode, depth int) (int, error) {
-	if depth > maxDepth {
+	if depth > jsonscan.MaxDepth {
 		return 0, syntaxError(i, "nested too deeply")
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1, nil
 	}
@@ -233,17 +239,17 @@ func (r *jsonRows) scanArray(b []byte, i int, n *pathNode, depth int) (int, erro
 		if child := n.index(idx); child != nil {
 			i, _, err = r.scanValue(b, i, child, depth)
 		} else {
-			i, err = skipValue(b, i, depth)
+			i, err = jsonscan.SkipValue(b, i, depth)
 		}
 		if err != nil {
 			return 0, err
 		}
-		i = skipWS(b, i)
+		i = jsonscan.SkipWS(b, i)
 		if i >= len(b) {
 			return 0, syntaxError(i, "unterminated array")
 		}
 		if b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 			continue
 		}
 		if b[i] == ']' {
@@ -271,9 +277,9 @@ func (r *jsonRows) scanValue(b []byte, i int, n *pathNode, depth int) (int, uint
 	case b[i] == '[' && len(n.indexes) > 0:
 		end, err = r.scanArray(b, i, n, depth+1)
 	case b[i] == '"':
-		end, flags, err = scanString(b, i)
+		end, flags, err = jsonscan.ScanString(b, i)
 	default:
-		end, err = skipValue(b, i, depth)
+		end, err = jsonscan.SkipValue(b, i, depth)
 	}
 	if err != nil {
 		return 0, 0, err
@@ -309,17 +315,17 @@ func (r *jsonRows) convert(k int, rec []byte) error {
 		return nil
 	case '"':
 		content := v[1 : len(v)-1]
-		rewrite := s.flags&strEscaped != 0 || s.flags&strNonASCII != 0 && !utf8.Valid(content)
+		rewrite := s.flags&jsonscan.Escaped != 0 || s.flags&jsonscan.NonASCII != 0 && !utf8.Valid(content)
 		if kind == types.Varchar {
 			if rewrite {
-				c.data = appendUnescaped(c.data, content)
+				c.data = jsonscan.AppendUnescaped(c.data, content)
 			} else {
 				c.data = append(c.data, content...)
 			}
 			return c.endString(n)
 		}
 		if rewrite {
-			r.scratch = appendUnescaped(r.scratch[:0], content)
+			r.scratch = jsonscan.AppendUnescaped(r.scratch[:0], content)
 			content = r.scratch
 		}
 		why, err := c.text(n, content, r.tp)
@@ -389,4 +395,9 @@ func (r *jsonRows) convert(k int, rec []byte) error {
 		return &DecodeError{Column: c.col.Name, Reason: "value " + quoteForError(v, false) + " is " + why}
 	}
 	return nil
+}
+
+// syntaxError reports malformed JSON at a byte offset, as the scanner words it.
+func syntaxError(pos int, what string) error {
+	return &DecodeError{Reason: (&jsonscan.SyntaxError{Pos: pos, What: what}).Error()}
 }

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/eddy-streams/eddy/connectors/internal/jsonscan"
 )
 
 // converter turns one JSON object into the Parquet values of one row. It
@@ -146,7 +148,7 @@ func (c *converter) lookup(p *plan, key []byte, flags uint8) (int, bool) {
 	if flags != 0 || c.sd.dotsToUnder || c.sd.caseInsensitive {
 		c.key = c.key[:0]
 		if flags != 0 {
-			c.key = appendUnescaped(c.key, key)
+			c.key = jsonscan.AppendUnescaped(c.key, key)
 		} else {
 			c.key = append(c.key, key...)
 		}
@@ -180,10 +182,10 @@ func (c *converter) object(p *plan, b []byte, i, rep, depth int) (int, error) {
 		spans[k] = -1
 	}
 	pos := 0
-	end, err := objectFields(b, i, depth+1, func(key []byte, flags uint8, v int) (int, error) {
+	end, err := jsonscan.ObjectFields(b, i, depth+1, func(key []byte, flags uint8, v int) (int, error) {
 		idx := c.cachedLookup(p, st, pos, key, flags)
 		pos++
-		vend, err := skipValue(b, v, depth+1)
+		vend, err := jsonscan.SkipValue(b, v, depth+1)
 		if idx >= 0 {
 			spans[idx] = v // the last of duplicate keys wins
 		}
@@ -291,23 +293,23 @@ func (c *converter) value(p *plan, b []byte, i, rep, depth int) error {
 	var text []byte
 	switch t {
 	case tokString:
-		end, flags, _ := scanString(b, i)
+		end, flags, _ := jsonscan.ScanString(b, i)
 		text = b[i+1 : end-1]
-		if flags&strEscaped != 0 {
-			c.tmp = appendUnescaped(c.tmp[:0], text)
+		if flags&jsonscan.Escaped != 0 {
+			c.tmp = jsonscan.AppendUnescaped(c.tmp[:0], text)
 			text = c.tmp
-		} else if p.typ.Kind == KindString && flags&strNonASCII != 0 && !utf8.Valid(text) {
-			c.tmp = appendUnescaped(c.tmp[:0], text)
+		} else if p.typ.Kind == KindString && flags&jsonscan.NonASCII != 0 && !utf8.Valid(text) {
+			c.tmp = jsonscan.AppendUnescaped(c.tmp[:0], text)
 			text = c.tmp
 		}
 	case tokObject, tokArray:
 		if p.typ.Kind != KindString || c.sd.hive {
 			return mismatch(p, t)
 		}
-		end, _ := skipValue(b, i, depth)
+		end, _ := jsonscan.SkipValue(b, i, depth)
 		text = b[i:end] // OpenX keeps a nested value in a string column as its JSON text
 	default:
-		end, _ := skipValue(b, i, depth)
+		end, _ := jsonscan.SkipValue(b, i, depth)
 		text = b[i:end]
 	}
 	return c.primitive(p, t, text, rep)
@@ -452,13 +454,13 @@ func valueProblem(p *plan, text []byte, isString bool, problem string) error {
 
 func (c *converter) array(p *plan, b []byte, i, rep, depth int) error {
 	n := 0
-	_, err := arrayElems(b, i, depth+1, func(k, at int) (int, error) {
+	_, err := jsonscan.ArrayElems(b, i, depth+1, func(k, at int) (int, error) {
 		r := rep
 		if k > 0 {
 			r = p.repDepth
 		}
 		n++
-		end, _ := skipValue(b, at, depth+1)
+		end, _ := jsonscan.SkipValue(b, at, depth+1)
 		if err := c.value(p.elem, b, at, r, depth+1); err != nil {
 			if fe, ok := err.(*fieldError); ok {
 				return 0, fe.in("[" + itoa(k) + "]")
@@ -478,7 +480,7 @@ func (c *converter) array(p *plan, b []byte, i, rep, depth int) error {
 
 func (c *converter) mapValue(p *plan, b []byte, i, rep, depth int) error {
 	n := 0
-	_, err := objectFields(b, i, depth+1, func(key []byte, flags uint8, at int) (int, error) {
+	_, err := jsonscan.ObjectFields(b, i, depth+1, func(key []byte, flags uint8, at int) (int, error) {
 		r := rep
 		if n > 0 {
 			r = p.repDepth
@@ -486,7 +488,7 @@ func (c *converter) mapValue(p *plan, b []byte, i, rep, depth int) error {
 		n++
 		text := key
 		if flags != 0 {
-			c.tmp = appendUnescaped(c.tmp[:0], key)
+			c.tmp = jsonscan.AppendUnescaped(c.tmp[:0], key)
 			text = c.tmp
 		}
 		if err := c.primitive(p.key, tokString, text, r); err != nil {
@@ -495,7 +497,7 @@ func (c *converter) mapValue(p *plan, b []byte, i, rep, depth int) error {
 			}
 			return 0, err
 		}
-		end, _ := skipValue(b, at, depth+1)
+		end, _ := jsonscan.SkipValue(b, at, depth+1)
 		if err := c.value(p.elem, b, at, r, depth+1); err != nil {
 			if fe, ok := err.(*fieldError); ok {
 				return 0, fe.in("[" + string(key) + "]")

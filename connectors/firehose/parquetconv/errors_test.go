@@ -29,16 +29,16 @@ var invalidRecords = []struct {
 	record string
 	want   []string
 }{
-	{"not JSON", `{"id": 1,`, []string{"not valid JSON", "byte"}},
-	{"bad literal", `{"id": tru}`, []string{"not valid JSON"}},
-	{"bad escape", `{"s": "\q"}`, []string{"not valid JSON", "escape"}},
+	{"not JSON", `{"id": 1,`, []string{"invalid JSON", "byte"}},
+	{"bad literal", `{"id": tru}`, []string{"invalid JSON"}},
+	{"bad escape", `{"s": "\q"}`, []string{"invalid JSON", "escape"}},
 	{"control character", "{\"s\": \"a\x01\"}", []string{"control character"}},
-	{"trailing garbage", `{"id": 1} x`, []string{"not valid JSON at byte 10"}},
+	{"trailing garbage", `{"id": 1} x`, []string{"invalid JSON at byte 10"}},
 	{"array record", `[{"id": 1}]`, []string{"JSON array", "expected JSON objects"}},
 	{"number record", `42`, []string{"holds a number at byte 0", "expected a JSON object"}},
 	{"null record", ` null`, []string{"holds null at byte 1", "expected a JSON object"}},
 	{"string record", `"x"`, []string{"holds a string at byte 0"}},
-	{"comma between objects", `{"id": 1}, {"id": 2}`, []string{"not valid JSON at byte 9"}},
+	{"comma between objects", `{"id": 1}, {"id": 2}`, []string{"invalid JSON at byte 9"}},
 	{"empty record", ``, []string{"empty"}},
 	{"blank record", " \n ", []string{"empty or blank"}},
 	{"string for bigint", `{"id": "abc"}`, []string{"column id", `"abc"`, "not a number"}},

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/eddy-streams/eddy/connectors/internal/jsonscan"
 )
 
 // batchRows is how many converted rows are handed to parquet-go at once.
@@ -99,7 +101,7 @@ func (w *Writer) Write(record []byte) error {
 func (w *Writer) convert(record []byte) (int, error) {
 	c := w.conv
 	n := 0
-	i := skipWS(record, 0)
+	i := jsonscan.SkipWS(record, 0)
 	if i == len(record) {
 		return 0, &RecordError{Code: CodeMalformedData, Message: "the record is empty or blank; expected a JSON object"}
 	}
@@ -110,7 +112,7 @@ func (w *Writer) convert(record []byte) (int, error) {
 			return 0, &RecordError{Code: CodeMalformedData, Message: "the record is a JSON array at byte " + strconv.Itoa(i) +
 				"; expected JSON objects (several may follow each other, but not inside an array)"}
 		default:
-			if _, err := skipValue(record, i, 0); err != nil {
+			if _, err := jsonscan.SkipValue(record, i, 0); err != nil {
 				return 0, &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
 			}
 			return 0, &RecordError{Code: CodeMalformedData, Message: "the record holds " + tokenNames[tokenAt(record[i])] +
@@ -125,7 +127,7 @@ func (w *Writer) convert(record []byte) (int, error) {
 			return 0, &RecordError{Code: CodeMalformedData, Message: "the record is " + err.Error()}
 		}
 		n++
-		i = skipWS(record, end)
+		i = jsonscan.SkipWS(record, end)
 	}
 	return n, nil
 }

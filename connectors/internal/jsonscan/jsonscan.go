@@ -1,4 +1,9 @@
-package format
+// Package jsonscan owns the validating, allocation-free JSON scanner the
+// record decoders share (connectors/format's JSON rows, Firehose's
+// JSON-to-Parquet conversion): it checks a whole text against RFC 8259, as
+// encoding/json reads it, and hands back the offsets of values so callers
+// convert only what they need, in place.
+package jsonscan
 
 import (
 	"encoding/binary"
@@ -8,32 +13,35 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON scanner: a validating, allocation-free walk over one JSON text. It
-// checks the whole document (RFC 8259 grammar, as encoding/json does, including
-// fields the query does not use) and hands the byte ranges of the values the
-// projected columns need to the decoder, which converts only those.
-
 // SWAR constants: a one and a high bit in every byte.
 const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080
 )
 
-// maxDepth bounds nesting, as encoding/json does.
-const maxDepth = 10000
+// MaxDepth bounds nesting, as encoding/json does.
+const MaxDepth = 10000
 
-// String flags found while scanning.
+// String flags ScanString reports.
 const (
-	strEscaped  = 1 << iota // has a backslash escape
-	strNonASCII             // has bytes >= 0x80 (to check for valid UTF-8)
+	Escaped  = 1 << iota // has a backslash escape
+	NonASCII             // has bytes >= 0x80 (to check for valid UTF-8)
 )
 
-// syntaxError reports malformed JSON at a byte offset.
-func syntaxError(pos int, what string) error {
-	return &DecodeError{Reason: "invalid JSON at byte " + strconv.Itoa(pos) + ": " + what}
+// SyntaxError is malformed JSON at a byte offset.
+type SyntaxError struct {
+	Pos  int
+	What string
 }
 
-func skipWS(b []byte, i int) int {
+func (e *SyntaxError) Error() string {
+	return "invalid JSON at byte " + strconv.Itoa(e.Pos) + ": " + e.What
+}
+
+func syntaxError(pos int, what string) error { return &SyntaxError{Pos: pos, What: what} }
+
+// SkipWS returns the offset of the first non-space byte at or after i.
+func SkipWS(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
@@ -45,13 +53,14 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-func isHex(c byte) bool {
+// IsHex says whether c is a hexadecimal digit.
+func IsHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// scanString checks the string starting at b[i] == '"' and returns the offset
+// ScanString checks the string starting at b[i] == '"' and returns the offset
 // after its closing quote.
-func scanString(b []byte, i int) (int, uint8, error) {
+func ScanString(b []byte, i int) (int, uint8, error) {
 	start := i
 	i++
 	var flags uint8
@@ -84,7 +93,7 @@ func scanString(b []byte, i int) (int, uint8, error) {
 		case c == '"':
 			return i + 1, flags, nil
 		case c == '\\':
-			flags |= strEscaped
+			flags |= Escaped
 			if i+1 >= len(b) {
 				return 0, 0, syntaxError(start, "unterminated string")
 			}
@@ -92,7 +101,7 @@ func scanString(b []byte, i int) (int, uint8, error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+				if i+6 > len(b) || !IsHex(b[i+2]) || !IsHex(b[i+3]) || !IsHex(b[i+4]) || !IsHex(b[i+5]) {
 					return 0, 0, syntaxError(i, `\u must be followed by four hex digits`)
 				}
 				i += 6
@@ -102,14 +111,14 @@ func scanString(b []byte, i int) (int, uint8, error) {
 		case c < 0x20:
 			return 0, 0, syntaxError(i, "control character "+strconv.QuoteRune(rune(c))+" in a string")
 		default:
-			flags |= strNonASCII
+			flags |= NonASCII
 			i++
 		}
 	}
 }
 
-// scanNumber checks the number starting at b[i] and returns the offset after it.
-func scanNumber(b []byte, i int) (int, error) {
+// ScanNumber checks the number starting at b[i] and returns the offset after it.
+func ScanNumber(b []byte, i int) (int, error) {
 	start := i
 	if b[i] == '-' {
 		i++
@@ -150,43 +159,45 @@ func scanNumber(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-func scanLiteral(b []byte, i int, lit string) (int, error) {
+// ScanLiteral checks that lit (true, false, null) is at b[i] and returns the offset after it.
+func ScanLiteral(b []byte, i int, lit string) (int, error) {
 	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
 		return i + len(lit), nil
 	}
 	return 0, syntaxError(i, "invalid value")
 }
 
-// skipValue checks the value starting at b[i] and returns the offset after it.
-func skipValue(b []byte, i, depth int) (int, error) {
+// SkipValue checks the value starting at b[i] and returns the offset after it.
+func SkipValue(b []byte, i, depth int) (int, error) {
 	if i >= len(b) {
 		return 0, syntaxError(i, "unexpected end of input")
 	}
 	switch c := b[i]; {
 	case c == '"':
-		end, _, err := scanString(b, i)
+		end, _, err := ScanString(b, i)
 		return end, err
 	case c == '{':
-		return skipObject(b, i, depth+1)
+		return SkipObject(b, i, depth+1)
 	case c == '[':
-		return skipArray(b, i, depth+1)
+		return SkipArray(b, i, depth+1)
 	case c == 't':
-		return scanLiteral(b, i, "true")
+		return ScanLiteral(b, i, "true")
 	case c == 'f':
-		return scanLiteral(b, i, "false")
+		return ScanLiteral(b, i, "false")
 	case c == 'n':
-		return scanLiteral(b, i, "null")
+		return ScanLiteral(b, i, "null")
 	case c == '-' || c >= '0' && c <= '9':
-		return scanNumber(b, i)
+		return ScanNumber(b, i)
 	}
 	return 0, syntaxError(i, "invalid character "+strconv.QuoteRune(rune(b[i]))+" looking for a value")
 }
 
-func skipObject(b []byte, i, depth int) (int, error) {
-	if depth > maxDepth {
+// SkipObject checks the object at b[i] == '{' and returns the offset after it.
+func SkipObject(b []byte, i, depth int) (int, error) {
+	if depth > MaxDepth {
 		return 0, syntaxError(i, "nested too deeply")
 	}
-	i = skipWS(b, i+1)
+	i = SkipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
 	}
@@ -194,24 +205,24 @@ func skipObject(b []byte, i, depth int) (int, error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, syntaxError(i, "expected a field name in quotes")
 		}
-		end, _, err := scanString(b, i)
+		end, _, err := ScanString(b, i)
 		if err != nil {
 			return 0, err
 		}
-		i = skipWS(b, end)
+		i = SkipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return 0, syntaxError(i, "expected ':' after a field name")
 		}
-		i, err = skipValue(b, skipWS(b, i+1), depth)
+		i, err = SkipValue(b, SkipWS(b, i+1), depth)
 		if err != nil {
 			return 0, err
 		}
-		i = skipWS(b, i)
+		i = SkipWS(b, i)
 		if i >= len(b) {
 			return 0, syntaxError(i, "unterminated object")
 		}
 		if b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = SkipWS(b, i+1)
 			continue
 		}
 		if b[i] == '}' {
@@ -221,26 +232,27 @@ func skipObject(b []byte, i, depth int) (int, error) {
 	}
 }
 
-func skipArray(b []byte, i, depth int) (int, error) {
-	if depth > maxDepth {
+// SkipArray checks the array at b[i] == '[' and returns the offset after it.
+func SkipArray(b []byte, i, depth int) (int, error) {
+	if depth > MaxDepth {
 		return 0, syntaxError(i, "nested too deeply")
 	}
-	i = skipWS(b, i+1)
+	i = SkipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1, nil
 	}
 	for {
 		var err error
-		i, err = skipValue(b, i, depth)
+		i, err = SkipValue(b, i, depth)
 		if err != nil {
 			return 0, err
 		}
-		i = skipWS(b, i)
+		i = SkipWS(b, i)
 		if i >= len(b) {
 			return 0, syntaxError(i, "unterminated array")
 		}
 		if b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = SkipWS(b, i+1)
 			continue
 		}
 		if b[i] == ']' {
@@ -250,17 +262,17 @@ func skipArray(b []byte, i, depth int) (int, error) {
 	}
 }
 
-// validJSON says whether b is one JSON value (with surrounding whitespace).
-func validJSON(b []byte) bool {
-	i := skipWS(b, 0)
-	end, err := skipValue(b, i, 0)
-	return err == nil && skipWS(b, end) == len(b)
+// Valid says whether b is one JSON value (with surrounding whitespace).
+func Valid(b []byte) bool {
+	i := SkipWS(b, 0)
+	end, err := SkipValue(b, i, 0)
+	return err == nil && SkipWS(b, end) == len(b)
 }
 
-// appendUnescaped appends the content of a JSON string (between its quotes,
-// already checked by scanString) with escapes resolved. Invalid UTF-8 and lone
+// AppendUnescaped appends the content of a JSON string (between its quotes,
+// already checked by ScanString) with escapes resolved. Invalid UTF-8 and lone
 // surrogates become U+FFFD, as encoding/json does.
-func appendUnescaped(dst, s []byte) []byte {
+func AppendUnescaped(dst, s []byte) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -277,12 +289,12 @@ func appendUnescaped(dst, s []byte) []byte {
 			case 't':
 				dst = append(dst, '\t')
 			case 'u':
-				r := hex4(s[i+2:])
+				r := Hex4(s[i+2:])
 				i += 6
 				if utf16.IsSurrogate(r) {
 					r2 := rune(-1)
 					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						r2 = hex4(s[i+2:])
+						r2 = Hex4(s[i+2:])
 					}
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 						i += 6
@@ -313,7 +325,8 @@ func appendUnescaped(dst, s []byte) []byte {
 	return dst
 }
 
-func hex4(b []byte) rune {
+// Hex4 reads four hexadecimal digits (already checked).
+func Hex4(b []byte) rune {
 	var r rune
 	for _, c := range b[:4] {
 		switch {
@@ -327,4 +340,78 @@ func hex4(b []byte) rune {
 		r = r<<4 | rune(c)
 	}
 	return r
+}
+
+// ObjectFields walks the object at b[i] == '{', calling field with the raw
+// key (between its quotes), the key's flags and the offset of the value,
+// which field must return the end of (skipping or converting it).
+func ObjectFields(b []byte, i, depth int, field func(key []byte, flags uint8, val int) (int, error)) (int, error) {
+	if depth > MaxDepth {
+		return 0, syntaxError(i, "nested too deeply")
+	}
+	i = SkipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, syntaxError(i, "expected a field name in quotes")
+		}
+		end, flags, err := ScanString(b, i)
+		if err != nil {
+			return 0, err
+		}
+		key := b[i+1 : end-1]
+		i = SkipWS(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return 0, syntaxError(i, "expected ':' after a field name")
+		}
+		i, err = field(key, flags, SkipWS(b, i+1))
+		if err != nil {
+			return 0, err
+		}
+		i = SkipWS(b, i)
+		if i >= len(b) {
+			return 0, syntaxError(i, "unterminated object")
+		}
+		if b[i] == ',' {
+			i = SkipWS(b, i+1)
+			continue
+		}
+		if b[i] == '}' {
+			return i + 1, nil
+		}
+		return 0, syntaxError(i, "expected ',' or '}' in an object")
+	}
+}
+
+// ArrayElems walks the array at b[i] == '[', calling elem with the index and
+// offset of each element, which elem must return the end of.
+func ArrayElems(b []byte, i, depth int, elem func(k, at int) (int, error)) (int, error) {
+	if depth > MaxDepth {
+		return 0, syntaxError(i, "nested too deeply")
+	}
+	i = SkipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, nil
+	}
+	for k := 0; ; k++ {
+		var err error
+		i, err = elem(k, i)
+		if err != nil {
+			return 0, err
+		}
+		i = SkipWS(b, i)
+		if i >= len(b) {
+			return 0, syntaxError(i, "unterminated array")
+		}
+		if b[i] == ',' {
+			i = SkipWS(b, i+1)
+			continue
+		}
+		if b[i] == ']' {
+			return i + 1, nil
+		}
+		return 0, syntaxError(i, "expected ',' or ']' in an array")
+	}
 }
