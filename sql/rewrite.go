@@ -217,19 +217,11 @@ func matching(toks []token, open int) int {
 // window (OVER, or IGNORE/RESPECT NULLS before it), or is unbalanced; either
 // way it is left to tidb.
 func windowCall(toks []token, open int) bool {
-	depth := 0
-	for j := open; j < len(toks); j++ {
-		switch {
-		case toks[j].is("("):
-			depth++
-		case toks[j].is(")"):
-			depth--
-			if depth == 0 {
-				return j+1 < len(toks) && (toks[j+1].is("OVER") || toks[j+1].is("IGNORE") || toks[j+1].is("RESPECT"))
-			}
-		}
+	j := matching(toks, open)
+	if j < 0 {
+		return true
 	}
-	return true
+	return j+1 < len(toks) && (toks[j+1].is("OVER") || toks[j+1].is("IGNORE") || toks[j+1].is("RESPECT"))
 }
 
 // apply builds the rewritten text from the replacements, in token order.
