@@ -435,6 +435,7 @@ serve does. Only one process delivers a stream at a time.`,
 				return err
 			}
 			defer st.Close()
+			serverGC() // a deliverer allocates as eddy serve does
 			opts := a.deliveryOptions(st, nil)
 			if !follow {
 				return delivery.Deliver(cmd.Context(), opts, cat, args)

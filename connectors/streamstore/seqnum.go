@@ -47,15 +47,17 @@ func (s SequenceNumber) appendTo(dst []byte) []byte {
 }
 
 func appendPadded(dst []byte, v uint64, width int) []byte {
-	start := len(dst)
-	for range width {
+	// strconv's two-digits-at-a-time formatting: sequence numbers are
+	// formatted for every record a read returns.
+	var buf [20]byte
+	digits := strconv.AppendUint(buf[:0], v, 10)
+	if len(digits) > width {
+		digits = digits[len(digits)-width:] // as the fixed layout has it: the low digits
+	}
+	for range width - len(digits) {
 		dst = append(dst, '0')
 	}
-	for i := len(dst) - 1; i >= start && v > 0; i-- {
-		dst[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return dst
+	return append(dst, digits...)
 }
 
 // ParseSequenceNumber parses the 56-digit form written by String.

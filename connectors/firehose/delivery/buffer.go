@@ -47,6 +47,9 @@ func (b *partBuf) encode(data []byte) error {
 func (b *partBuf) finish() ([]byte, error) {
 	var err error
 	if b.parquet != nil {
+		// The row groups are written at Close: room for them at once, not by
+		// doubling (the buffered size is uncompressed, so enough).
+		b.out.Grow(max(0, int(b.parquet.BufferedBytes())-b.out.Len()))
 		err = b.parquet.Close()
 	} else {
 		err = b.raw.Close()

@@ -106,7 +106,7 @@ func (p ParquetSerDe) writerOptions() ([]parquet.WriterOption, error) {
 	var codec compress.Codec
 	switch strings.ToUpper(p.Compression) {
 	case "", "SNAPPY":
-		codec = &parquet.Snappy
+		codec = &fastSnappy{}
 	case "GZIP":
 		codec = &parquet.Gzip
 	case "ZSTD":
