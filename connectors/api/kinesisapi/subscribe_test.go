@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream/eventstreamapi"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/fxamacker/cbor/v2"
 )
 
 // TestSubscribeToShard drives enhanced fan-out with the SDK's event stream
@@ -147,4 +150,58 @@ func (o ownBodies) RoundTrip(r *http.Request) (*http.Response, error) {
 	c := r.Clone(r.Context())
 	c.Body = io.NopCloser(bytes.NewReader(data))
 	return o.rt.RoundTrip(c)
+}
+
+// TestSubscribeToShardCBOR: called in CBOR, as the Java SDK and the KCL call
+// it, the event stream's payloads are CBOR (content type header included),
+// with records' data as byte strings.
+func TestSubscribeToShardCBOR(t *testing.T) {
+	e := newEnv(t, Options{})
+	ctx := ctxT(t)
+	createStream(t, e, "s", 1)
+	reg := must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{
+		StreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s"), ConsumerName: aws.String("kcl")}))
+	must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte{0, 0xff, 7}}))
+	body, err := cbor.Marshal(map[string]any{"ConsumerARN": aws.ToString(reg.Consumer.ConsumerARN), "ShardId": "shardId-000000000000",
+		"StartingPosition": map[string]any{"Type": "TRIM_HORIZON"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/", bytes.NewReader(body))
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202.SubscribeToShard")
+	req.Header.Set("Content-Type", cborType)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.amazon.eventstream" {
+		t.Fatalf("SubscribeToShard over CBOR: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	dec := eventstream.NewDecoder()
+	for i, want := range []string{"initial-response", "SubscribeToShardEvent"} {
+		msg, err := dec.Decode(resp.Body, nil)
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if v := msg.Headers.Get(eventstreamapi.EventTypeHeader); v == nil || v.String() != want {
+			t.Fatalf("event %d is %v, want %s", i, v, want)
+		}
+		if v := msg.Headers.Get(eventstreamapi.ContentTypeHeader); v == nil || v.String() != cborType {
+			t.Fatalf("event %d content type %v", i, v)
+		}
+		if want != "SubscribeToShardEvent" {
+			continue
+		}
+		var ev struct {
+			Records []struct {
+				Data         []byte
+				PartitionKey string
+			}
+			ContinuationSequenceNumber string
+		}
+		if err := cbor.Unmarshal(msg.Payload, &ev); err != nil || len(ev.Records) != 1 || !bytes.Equal(ev.Records[0].Data, []byte{0, 0xff, 7}) || len(ev.ContinuationSequenceNumber) != 56 {
+			t.Fatalf("event payload %x: %v %+v", msg.Payload, err, ev)
+		}
+	}
 }
