@@ -1,25 +1,21 @@
 package firehoseapi
 
 import (
-	"context"
-	"errors"
-	"net"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
-	"github.com/aws/smithy-go"
 	"go.uber.org/goleak"
 
 	"github.com/eddy-streams/eddy/connectors/firehose/catalog"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 func TestMain(m *testing.M) {
@@ -85,7 +81,7 @@ func newEnv(t testing.TB, stateDelay time.Duration) *env {
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		HTTPClient:   srv.Client(),
-		Retryer:      closedConnRetryer(),
+		Retryer:      apitest.ClosedConnRetryer(),
 	})
 	t.Cleanup(func() {
 		srv.Close()
@@ -94,57 +90,6 @@ func newEnv(t testing.TB, stateDelay time.Duration) *env {
 		}
 	})
 	return e
-}
-
-// closedConnRetryer retries only a reply whose connection the client's own
-// transport closed (aws-sdk-go-v2#2737); every other error surfaces at once.
-func closedConnRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 3
-		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-			if errors.Is(err, net.ErrClosed) {
-				return aws.TrueTernary
-			}
-			return aws.FalseTernary
-		})}
-	})
-}
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// wantAPIError checks that err is an AWS error of code whose message contains
-// every one of parts.
-func wantAPIError(t testing.TB, err error, code string, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %s", code)
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %v (%T), want an API error %s", err, err, code)
-	}
-	if ae.ErrorCode() != code {
-		t.Fatalf("got error code %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
-	}
-	for _, p := range parts {
-		if !strings.Contains(ae.ErrorMessage(), p) {
-			t.Fatalf("%s message %q does not contain %q", code, ae.ErrorMessage(), p)
-		}
-	}
-}
-
-func must[T any](t testing.TB) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
 }
 
 const (
@@ -158,7 +103,7 @@ func extS3() *types.ExtendedS3DestinationConfiguration {
 
 func createDirect(t testing.TB, e *env, name string) {
 	t.Helper()
-	_, err := e.client.CreateDeliveryStream(ctxT(t), &firehose.CreateDeliveryStreamInput{
+	_, err := e.client.CreateDeliveryStream(apitest.Ctx(t), &firehose.CreateDeliveryStreamInput{
 		DeliveryStreamName: aws.String(name), ExtendedS3DestinationConfiguration: extS3(),
 	})
 	if err != nil {
@@ -168,7 +113,7 @@ func createDirect(t testing.TB, e *env, name string) {
 
 func describeStream(t testing.TB, e *env, name string) *types.DeliveryStreamDescription {
 	t.Helper()
-	out, err := e.client.DescribeDeliveryStream(ctxT(t), &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String(name)})
+	out, err := e.client.DescribeDeliveryStream(apitest.Ctx(t), &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/eddy-streams/eddy/connectors/firehose/catalog"
 	"github.com/eddy-streams/eddy/connectors/streamstore"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 // readBacking returns every record of a delivery stream's backing stream, in
@@ -46,11 +48,11 @@ func readBacking(t *testing.T, e *env, name string) []streamstore.Record {
 
 func TestPutRecordsReadableInOrder(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createDirect(t, e, "in")
 	var ids []string
 	var want [][]byte
-	one := must[*firehose.PutRecordOutput](t)(e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("in"), Record: &types.Record{Data: []byte("first\n")}}))
+	one := apitest.Must[*firehose.PutRecordOutput](t)(e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("in"), Record: &types.Record{Data: []byte("first\n")}}))
 	ids, want = append(ids, aws.ToString(one.RecordId)), append(want, []byte("first\n"))
 	if aws.ToBool(one.Encrypted) {
 		t.Fatal("Encrypted without encryption")
@@ -62,7 +64,7 @@ func TestPutRecordsReadableInOrder(t *testing.T) {
 			recs = append(recs, types.Record{Data: d})
 			want = append(want, d)
 		}
-		out := must[*firehose.PutRecordBatchOutput](t)(e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("in"), Records: recs}))
+		out := apitest.Must[*firehose.PutRecordBatchOutput](t)(e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("in"), Records: recs}))
 		if aws.ToInt32(out.FailedPutCount) != 0 || len(out.RequestResponses) != len(recs) {
 			t.Fatalf("batch %d: failed %d, %d responses", batch, aws.ToInt32(out.FailedPutCount), len(out.RequestResponses))
 		}
@@ -98,7 +100,7 @@ func TestPutRecordsReadableInOrder(t *testing.T) {
 
 func TestPutErrors(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createDirect(t, e, "p")
 	batch := func(n, size int) []types.Record {
 		recs := make([]types.Record, n)
@@ -108,15 +110,15 @@ func TestPutErrors(t *testing.T) {
 		return recs
 	}
 	_, err := e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("missing"), Record: &types.Record{Data: []byte("x")}})
-	wantAPIError(t, err, "ResourceNotFoundException", "Firehose missing under account 123456789012 not found.")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException", "Firehose missing under account 123456789012 not found.")
 	_, err = e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("p"), Records: batch(501, 1)})
-	wantAPIError(t, err, "ValidationException", "at 'records' failed to satisfy constraint: Member must have length less than or equal to 500")
+	apitest.WantAPIError(t, err, "ValidationException", "at 'records' failed to satisfy constraint: Member must have length less than or equal to 500")
 	_, err = e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("p"), Record: &types.Record{Data: make([]byte, 1024001)}})
-	wantAPIError(t, err, "ValidationException", "record.data", "less than or equal to 1024000")
+	apitest.WantAPIError(t, err, "ValidationException", "record.data", "less than or equal to 1024000")
 	_, err = e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("p"), Records: batch(5, 1024000)})
-	wantAPIError(t, err, "InvalidArgumentException", "4 MB", "5120000")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "4 MB", "5120000")
 	// The largest batch Firehose accepts: 4 MiB in records of 1,000 KiB at most.
-	out := must[*firehose.PutRecordBatchOutput](t)(e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("p"),
+	out := apitest.Must[*firehose.PutRecordBatchOutput](t)(e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("p"),
 		Records: append(batch(4, 1024000), types.Record{Data: make([]byte, MaxBatchBytes-4*1024000)})}))
 	if aws.ToInt32(out.FailedPutCount) != 0 {
 		t.Fatalf("4 MiB batch: %+v", out)

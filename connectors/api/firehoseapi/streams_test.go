@@ -13,12 +13,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/eddy-streams/eddy/connectors/firehose/catalog"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 func TestCreateAndDescribeDirectPut(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
-	out := must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
+	ctx := apitest.Ctx(t)
+	out := apitest.Must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
 		DeliveryStreamName: aws.String("clicks"),
 		ExtendedS3DestinationConfiguration: &types.ExtendedS3DestinationConfiguration{
 			RoleARN: aws.String(roleARN), BucketARN: aws.String(bucketARN), Prefix: aws.String("raw/"),
@@ -68,7 +70,7 @@ func TestCreateAndDescribeDirectPut(t *testing.T) {
 
 func TestDefaultsOfAPlainS3Destination(t *testing.T) {
 	e := newEnv(t, 0)
-	must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(ctxT(t), &firehose.CreateDeliveryStreamInput{
+	apitest.Must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(apitest.Ctx(t), &firehose.CreateDeliveryStreamInput{
 		DeliveryStreamName: aws.String("plain"),
 		//lint:ignore SA1019 the deprecated S3DestinationConfiguration is what this test sends: clients still use it
 		S3DestinationConfiguration: &types.S3DestinationConfiguration{RoleARN: aws.String(roleARN), BucketARN: aws.String(bucketARN)},
@@ -83,7 +85,7 @@ func TestDefaultsOfAPlainS3Destination(t *testing.T) {
 		t.Fatalf("defaults %+v", s3)
 	}
 	// Updated as an extended destination, it is described both ways.
-	must[*firehose.UpdateDestinationOutput](t)(e.client.UpdateDestination(ctxT(t), &firehose.UpdateDestinationInput{
+	apitest.Must[*firehose.UpdateDestinationOutput](t)(e.client.UpdateDestination(apitest.Ctx(t), &firehose.UpdateDestinationInput{
 		DeliveryStreamName: aws.String("plain"), CurrentDeliveryStreamVersionId: aws.String("1"), DestinationId: aws.String(catalog.FirstDestinationID),
 		ExtendedS3DestinationUpdate: &types.ExtendedS3DestinationUpdate{FileExtension: aws.String(".json")},
 	}))
@@ -112,18 +114,18 @@ func TestCreatingThenActive(t *testing.T) {
 
 func TestKinesisStreamAsSource(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	src := "arn:aws:kinesis:eu-west-1:123456789012:stream/events"
 	_, err := e.client.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
 		DeliveryStreamName: aws.String("from-kinesis"), DeliveryStreamType: types.DeliveryStreamTypeKinesisStreamAsSource,
 		KinesisStreamSourceConfiguration:   &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String(src), RoleARN: aws.String(roleARN)},
 		ExtendedS3DestinationConfiguration: extS3(),
 	})
-	wantAPIError(t, err, "InvalidArgumentException", "Kinesis stream "+src+" does not exist")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "Kinesis stream "+src+" does not exist")
 	if err := e.store.CreateStream("events", 2); err != nil {
 		t.Fatal(err)
 	}
-	must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
+	apitest.Must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
 		DeliveryStreamName: aws.String("from-kinesis"), DeliveryStreamType: types.DeliveryStreamTypeKinesisStreamAsSource,
 		KinesisStreamSourceConfiguration:   &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String(src), RoleARN: aws.String(roleARN)},
 		ExtendedS3DestinationConfiguration: extS3(),
@@ -140,21 +142,21 @@ func TestKinesisStreamAsSource(t *testing.T) {
 		t.Fatal("a KinesisStreamAsSource delivery stream got a backing stream")
 	}
 	_, err = e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("from-kinesis"), Record: &types.Record{Data: []byte("x")}})
-	wantAPIError(t, err, "InvalidArgumentException", "not permitted on KinesisStreamAsSource")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "not permitted on KinesisStreamAsSource")
 	_, err = e.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("from-kinesis"), Records: []types.Record{{Data: []byte("x")}}})
-	wantAPIError(t, err, "InvalidArgumentException", "not permitted on KinesisStreamAsSource")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "not permitted on KinesisStreamAsSource")
 	_, err = e.client.StartDeliveryStreamEncryption(ctx, &firehose.StartDeliveryStreamEncryptionInput{DeliveryStreamName: aws.String("from-kinesis")})
-	wantAPIError(t, err, "InvalidArgumentException", "Kinesis stream")
-	names := must[*firehose.ListDeliveryStreamsOutput](t)(e.client.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{DeliveryStreamType: types.DeliveryStreamTypeDirectPut}))
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "Kinesis stream")
+	names := apitest.Must[*firehose.ListDeliveryStreamsOutput](t)(e.client.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{DeliveryStreamType: types.DeliveryStreamTypeDirectPut}))
 	if len(names.DeliveryStreamNames) != 0 {
 		t.Fatalf("DirectPut filter listed %v", names.DeliveryStreamNames)
 	}
-	must[*firehose.DeleteDeliveryStreamOutput](t)(e.client.DeleteDeliveryStream(ctx, &firehose.DeleteDeliveryStreamInput{DeliveryStreamName: aws.String("from-kinesis")}))
+	apitest.Must[*firehose.DeleteDeliveryStreamOutput](t)(e.client.DeleteDeliveryStream(ctx, &firehose.DeleteDeliveryStreamInput{DeliveryStreamName: aws.String("from-kinesis")}))
 }
 
 func TestCreateErrors(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createDirect(t, e, "taken")
 	withExt := func(f func(d *types.ExtendedS3DestinationConfiguration)) *firehose.CreateDeliveryStreamInput {
 		d := extS3()
@@ -207,10 +209,10 @@ func TestCreateErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.client.CreateDeliveryStream(ctx, tc.in)
-			wantAPIError(t, err, tc.code, tc.parts...)
+			apitest.WantAPIError(t, err, tc.code, tc.parts...)
 		})
 	}
-	names := must[*firehose.ListDeliveryStreamsOutput](t)(e.client.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{}))
+	names := apitest.Must[*firehose.ListDeliveryStreamsOutput](t)(e.client.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{}))
 	if !slices.Equal(names.DeliveryStreamNames, []string{"taken"}) {
 		t.Fatalf("refused creates left %v", names.DeliveryStreamNames)
 	}
@@ -230,7 +232,7 @@ func TestFormatConversionDescribed(t *testing.T) {
 		OutputFormatConfiguration: &types.OutputFormatConfiguration{Serializer: &types.Serializer{ParquetSerDe: &types.ParquetSerDe{
 			Compression: types.ParquetCompressionGzip, WriterVersion: types.ParquetWriterVersionV2}}},
 	}
-	must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(ctxT(t), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("pq"), ExtendedS3DestinationConfiguration: d}))
+	apitest.Must[*firehose.CreateDeliveryStreamOutput](t)(e.client.CreateDeliveryStream(apitest.Ctx(t), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("pq"), ExtendedS3DestinationConfiguration: d}))
 	c := describeStream(t, e, "pq").Destinations[0].ExtendedS3DestinationDescription.DataFormatConversionConfiguration
 	if c == nil || !aws.ToBool(c.Enabled) || aws.ToString(c.SchemaConfiguration.TableName) != "clicks" || aws.ToString(c.SchemaConfiguration.VersionId) != "LATEST" ||
 		c.InputFormatConfiguration.Deserializer.HiveJsonSerDe.TimestampFormats[0] != "yyyy-MM-dd'T'HH:mm:ss" ||
@@ -246,7 +248,7 @@ func TestFormatConversionDescribed(t *testing.T) {
 
 func TestUpdateDestination(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createDirect(t, e, "u")
 	update := func(version string, dest string, upd *types.ExtendedS3DestinationUpdate) error {
 		_, err := e.client.UpdateDestination(ctx, &firehose.UpdateDestinationInput{
@@ -254,10 +256,10 @@ func TestUpdateDestination(t *testing.T) {
 		})
 		return err
 	}
-	wantAPIError(t, update("7", catalog.FirstDestinationID, &types.ExtendedS3DestinationUpdate{}), "ConcurrentModificationException",
+	apitest.WantAPIError(t, update("7", catalog.FirstDestinationID, &types.ExtendedS3DestinationUpdate{}), "ConcurrentModificationException",
 		"Cannot update firehose: u since the current version id: 1 and specified version id: 7 do not match")
-	wantAPIError(t, update("1", "destinationId-000000000009", &types.ExtendedS3DestinationUpdate{}), "InvalidArgumentException", "destinationId-000000000009")
-	wantAPIError(t, update("1", catalog.FirstDestinationID, &types.ExtendedS3DestinationUpdate{BufferingHints: &types.BufferingHints{IntervalInSeconds: aws.Int32(901)}}),
+	apitest.WantAPIError(t, update("1", "destinationId-000000000009", &types.ExtendedS3DestinationUpdate{}), "InvalidArgumentException", "destinationId-000000000009")
+	apitest.WantAPIError(t, update("1", catalog.FirstDestinationID, &types.ExtendedS3DestinationUpdate{BufferingHints: &types.BufferingHints{IntervalInSeconds: aws.Int32(901)}}),
 		"ValidationException", "intervalInSeconds")
 	e.clock.Advance(time.Minute)
 	if err := update("1", catalog.FirstDestinationID, &types.ExtendedS3DestinationUpdate{Prefix: aws.String("v2/"), CompressionFormat: types.CompressionFormatGzip}); err != nil {
@@ -273,19 +275,19 @@ func TestUpdateDestination(t *testing.T) {
 		DeliveryStreamName: aws.String("missing"), CurrentDeliveryStreamVersionId: aws.String("1"), DestinationId: aws.String(catalog.FirstDestinationID),
 		ExtendedS3DestinationUpdate: &types.ExtendedS3DestinationUpdate{},
 	})
-	wantAPIError(t, err, "ResourceNotFoundException", "Firehose missing under account 123456789012 not found.")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException", "Firehose missing under account 123456789012 not found.")
 }
 
 func TestListPagingDeleteAndReopen(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	for i := range 7 {
 		createDirect(t, e, fmt.Sprintf("s%d", i))
 	}
 	var all []string
 	in := &firehose.ListDeliveryStreamsInput{Limit: aws.Int32(3)}
 	for pages := 0; ; pages++ {
-		out := must[*firehose.ListDeliveryStreamsOutput](t)(e.client.ListDeliveryStreams(ctx, in))
+		out := apitest.Must[*firehose.ListDeliveryStreamsOutput](t)(e.client.ListDeliveryStreams(ctx, in))
 		all = append(all, out.DeliveryStreamNames...)
 		if !aws.ToBool(out.HasMoreDeliveryStreams) || pages > 5 {
 			break
@@ -295,11 +297,11 @@ func TestListPagingDeleteAndReopen(t *testing.T) {
 	if want := []string{"s0", "s1", "s2", "s3", "s4", "s5", "s6"}; !slices.Equal(all, want) {
 		t.Fatalf("paged %v, want %v", all, want)
 	}
-	must[*firehose.DeleteDeliveryStreamOutput](t)(e.client.DeleteDeliveryStream(ctx, &firehose.DeleteDeliveryStreamInput{DeliveryStreamName: aws.String("s3"), AllowForceDelete: aws.Bool(true)}))
+	apitest.Must[*firehose.DeleteDeliveryStreamOutput](t)(e.client.DeleteDeliveryStream(ctx, &firehose.DeleteDeliveryStreamInput{DeliveryStreamName: aws.String("s3"), AllowForceDelete: aws.Bool(true)}))
 	_, err := e.client.DeleteDeliveryStream(ctx, &firehose.DeleteDeliveryStreamInput{DeliveryStreamName: aws.String("s3")})
-	wantAPIError(t, err, "ResourceNotFoundException", "Firehose s3 under account 123456789012 not found.")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException", "Firehose s3 under account 123456789012 not found.")
 	_, err = e.client.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("s3")})
-	wantAPIError(t, err, "ResourceNotFoundException", "s3")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException", "s3")
 	if slices.Contains(e.store.ListStreams(), catalog.BackingStream("s3")) {
 		t.Fatal("delete left the backing stream")
 	}
@@ -313,12 +315,12 @@ func TestListPagingDeleteAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv2 := httptestServer(t, api2)
-	c2 := firehose.New(firehose.Options{Region: "eu-west-1", BaseEndpoint: aws.String(srv2.URL), Credentials: e.client.Options().Credentials, HTTPClient: srv2.Client(), Retryer: closedConnRetryer()})
-	out := must[*firehose.ListDeliveryStreamsOutput](t)(c2.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{Limit: aws.Int32(100)}))
+	c2 := firehose.New(firehose.Options{Region: "eu-west-1", BaseEndpoint: aws.String(srv2.URL), Credentials: e.client.Options().Credentials, HTTPClient: srv2.Client(), Retryer: apitest.ClosedConnRetryer()})
+	out := apitest.Must[*firehose.ListDeliveryStreamsOutput](t)(c2.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{Limit: aws.Int32(100)}))
 	if want := []string{"s0", "s1", "s2", "s4", "s5", "s6"}; !slices.Equal(out.DeliveryStreamNames, want) {
 		t.Fatalf("after reopen %v, want %v", out.DeliveryStreamNames, want)
 	}
-	d2 := must[*firehose.DescribeDeliveryStreamOutput](t)(c2.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("s5")}))
+	d2 := apitest.Must[*firehose.DescribeDeliveryStreamOutput](t)(c2.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("s5")}))
 	if aws.ToString(d2.DeliveryStreamDescription.DeliveryStreamARN) != aws.ToString(describeStream(t, e, "s5").DeliveryStreamARN) {
 		t.Fatal("ARN changed across reopen")
 	}
@@ -326,23 +328,23 @@ func TestListPagingDeleteAndReopen(t *testing.T) {
 
 func TestTagsAndEncryption(t *testing.T) {
 	e := newEnv(t, 0)
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createDirect(t, e, "t")
 	var tags []types.Tag
 	for i := range 50 {
 		tags = append(tags, types.Tag{Key: aws.String(fmt.Sprintf("k%02d", i)), Value: aws.String("v")})
 	}
-	must[*firehose.TagDeliveryStreamOutput](t)(e.client.TagDeliveryStream(ctx, &firehose.TagDeliveryStreamInput{DeliveryStreamName: aws.String("t"), Tags: tags}))
+	apitest.Must[*firehose.TagDeliveryStreamOutput](t)(e.client.TagDeliveryStream(ctx, &firehose.TagDeliveryStreamInput{DeliveryStreamName: aws.String("t"), Tags: tags}))
 	_, err := e.client.TagDeliveryStream(ctx, &firehose.TagDeliveryStreamInput{DeliveryStreamName: aws.String("t"), Tags: []types.Tag{{Key: aws.String("more")}}})
-	wantAPIError(t, err, "LimitExceededException", "at most 50")
+	apitest.WantAPIError(t, err, "LimitExceededException", "at most 50")
 	_, err = e.client.TagDeliveryStream(ctx, &firehose.TagDeliveryStreamInput{DeliveryStreamName: aws.String("t"), Tags: []types.Tag{{Key: aws.String("a#b")}}})
-	wantAPIError(t, err, "ValidationException", "tags.1.member.key")
+	apitest.WantAPIError(t, err, "ValidationException", "tags.1.member.key")
 	_, err = e.client.TagDeliveryStream(ctx, &firehose.TagDeliveryStreamInput{DeliveryStreamName: aws.String("nope"), Tags: []types.Tag{{Key: aws.String("a")}}})
-	wantAPIError(t, err, "ResourceNotFoundException", "nope")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException", "nope")
 	var keys []string
 	in := &firehose.ListTagsForDeliveryStreamInput{DeliveryStreamName: aws.String("t"), Limit: aws.Int32(20)}
 	for pages := 0; ; pages++ {
-		out := must[*firehose.ListTagsForDeliveryStreamOutput](t)(e.client.ListTagsForDeliveryStream(ctx, in))
+		out := apitest.Must[*firehose.ListTagsForDeliveryStreamOutput](t)(e.client.ListTagsForDeliveryStream(ctx, in))
 		for _, tg := range out.Tags {
 			keys = append(keys, aws.ToString(tg.Key))
 		}
@@ -354,32 +356,32 @@ func TestTagsAndEncryption(t *testing.T) {
 	if len(keys) != 50 || keys[0] != "k00" || keys[49] != "k49" || !slices.IsSorted(keys) {
 		t.Fatalf("paged tags %v", keys)
 	}
-	must[*firehose.UntagDeliveryStreamOutput](t)(e.client.UntagDeliveryStream(ctx, &firehose.UntagDeliveryStreamInput{DeliveryStreamName: aws.String("t"), TagKeys: []string{"k00", "k01"}}))
-	out := must[*firehose.ListTagsForDeliveryStreamOutput](t)(e.client.ListTagsForDeliveryStream(ctx, &firehose.ListTagsForDeliveryStreamInput{DeliveryStreamName: aws.String("t"), Limit: aws.Int32(1)}))
+	apitest.Must[*firehose.UntagDeliveryStreamOutput](t)(e.client.UntagDeliveryStream(ctx, &firehose.UntagDeliveryStreamInput{DeliveryStreamName: aws.String("t"), TagKeys: []string{"k00", "k01"}}))
+	out := apitest.Must[*firehose.ListTagsForDeliveryStreamOutput](t)(e.client.ListTagsForDeliveryStream(ctx, &firehose.ListTagsForDeliveryStreamInput{DeliveryStreamName: aws.String("t"), Limit: aws.Int32(1)}))
 	if len(out.Tags) != 1 || aws.ToString(out.Tags[0].Key) != "k02" || aws.ToString(out.Tags[0].Value) != "v" || !aws.ToBool(out.HasMoreTags) {
 		t.Fatalf("after untag: %+v", out)
 	}
 
 	key := "arn:aws:kms:eu-west-1:123456789012:key/abc"
-	must[*firehose.StartDeliveryStreamEncryptionOutput](t)(e.client.StartDeliveryStreamEncryption(ctx, &firehose.StartDeliveryStreamEncryptionInput{
+	apitest.Must[*firehose.StartDeliveryStreamEncryptionOutput](t)(e.client.StartDeliveryStreamEncryption(ctx, &firehose.StartDeliveryStreamEncryptionInput{
 		DeliveryStreamName: aws.String("t"), DeliveryStreamEncryptionConfigurationInput: &types.DeliveryStreamEncryptionConfigurationInput{KeyType: types.KeyTypeCustomerManagedCmk, KeyARN: aws.String(key)},
 	}))
 	enc := describeStream(t, e, "t").DeliveryStreamEncryptionConfiguration
 	if enc.Status != types.DeliveryStreamEncryptionStatusEnabled || enc.KeyType != types.KeyTypeCustomerManagedCmk || aws.ToString(enc.KeyARN) != key {
 		t.Fatalf("encryption %+v", enc)
 	}
-	put := must[*firehose.PutRecordOutput](t)(e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("t"), Record: &types.Record{Data: []byte("x")}}))
+	put := apitest.Must[*firehose.PutRecordOutput](t)(e.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("t"), Record: &types.Record{Data: []byte("x")}}))
 	if !aws.ToBool(put.Encrypted) {
 		t.Fatal("PutRecord to an encrypted stream says Encrypted false")
 	}
-	must[*firehose.StopDeliveryStreamEncryptionOutput](t)(e.client.StopDeliveryStreamEncryption(ctx, &firehose.StopDeliveryStreamEncryptionInput{DeliveryStreamName: aws.String("t")}))
+	apitest.Must[*firehose.StopDeliveryStreamEncryptionOutput](t)(e.client.StopDeliveryStreamEncryption(ctx, &firehose.StopDeliveryStreamEncryptionInput{DeliveryStreamName: aws.String("t")}))
 	if enc := describeStream(t, e, "t").DeliveryStreamEncryptionConfiguration; enc.Status != types.DeliveryStreamEncryptionStatusDisabled || enc.KeyARN != nil {
 		t.Fatalf("after stop %+v", enc)
 	}
 	_, err = e.client.StartDeliveryStreamEncryption(ctx, &firehose.StartDeliveryStreamEncryptionInput{
 		DeliveryStreamName: aws.String("t"), DeliveryStreamEncryptionConfigurationInput: &types.DeliveryStreamEncryptionConfigurationInput{KeyType: types.KeyTypeCustomerManagedCmk},
 	})
-	wantAPIError(t, err, "InvalidArgumentException", "KeyARN is required")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "KeyARN is required")
 }
 
 func TestUnknownOperation(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 func tagKeys(tags []types.Tag) []string {
@@ -21,26 +23,26 @@ func tagKeys(tags []types.Tag) []string {
 
 func TestTags(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	_, err := e.client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("s"), ShardCount: aws.Int32(1), Tags: map[string]string{"team": "data"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	must[*kinesis.AddTagsToStreamOutput](t)(e.client.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: aws.String("s"), Tags: map[string]string{"env": "dev", "cost": "1", "z": ""}}))
-	out := must[*kinesis.ListTagsForStreamOutput](t)(e.client.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String("s"), Limit: aws.Int32(2)}))
+	apitest.Must[*kinesis.AddTagsToStreamOutput](t)(e.client.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: aws.String("s"), Tags: map[string]string{"env": "dev", "cost": "1", "z": ""}}))
+	out := apitest.Must[*kinesis.ListTagsForStreamOutput](t)(e.client.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String("s"), Limit: aws.Int32(2)}))
 	if got := tagKeys(out.Tags); !slices.Equal(got, []string{"cost=1", "env=dev"}) || !aws.ToBool(out.HasMoreTags) {
 		t.Fatalf("first page %v more=%v", got, aws.ToBool(out.HasMoreTags))
 	}
-	out = must[*kinesis.ListTagsForStreamOutput](t)(e.client.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String("s"), ExclusiveStartTagKey: aws.String("env")}))
+	out = apitest.Must[*kinesis.ListTagsForStreamOutput](t)(e.client.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String("s"), ExclusiveStartTagKey: aws.String("env")}))
 	if got := tagKeys(out.Tags); !slices.Equal(got, []string{"team=data", "z="}) || aws.ToBool(out.HasMoreTags) {
 		t.Fatalf("second page %v", got)
 	}
-	must[*kinesis.RemoveTagsFromStreamOutput](t)(e.client.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{StreamName: aws.String("s"), TagKeys: []string{"z", "absent"}}))
+	apitest.Must[*kinesis.RemoveTagsFromStreamOutput](t)(e.client.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{StreamName: aws.String("s"), TagKeys: []string{"z", "absent"}}))
 
 	arn := "arn:aws:kinesis:us-east-1:000000000000:stream/s"
-	must[*kinesis.TagResourceOutput](t)(e.client.TagResource(ctx, &kinesis.TagResourceInput{ResourceARN: aws.String(arn), Tags: map[string]string{"via": "arn"}}))
-	must[*kinesis.UntagResourceOutput](t)(e.client.UntagResource(ctx, &kinesis.UntagResourceInput{ResourceARN: aws.String(arn), TagKeys: []string{"cost"}}))
-	res := must[*kinesis.ListTagsForResourceOutput](t)(e.client.ListTagsForResource(ctx, &kinesis.ListTagsForResourceInput{ResourceARN: aws.String(arn)}))
+	apitest.Must[*kinesis.TagResourceOutput](t)(e.client.TagResource(ctx, &kinesis.TagResourceInput{ResourceARN: aws.String(arn), Tags: map[string]string{"via": "arn"}}))
+	apitest.Must[*kinesis.UntagResourceOutput](t)(e.client.UntagResource(ctx, &kinesis.UntagResourceInput{ResourceARN: aws.String(arn), TagKeys: []string{"cost"}}))
+	res := apitest.Must[*kinesis.ListTagsForResourceOutput](t)(e.client.ListTagsForResource(ctx, &kinesis.ListTagsForResourceInput{ResourceARN: aws.String(arn)}))
 	if got := tagKeys(res.Tags); !slices.Equal(got, []string{"env=dev", "team=data", "via=arn"}) {
 		t.Fatalf("resource tags %v", got)
 	}
@@ -52,51 +54,51 @@ func TestTags(t *testing.T) {
 		many[fmt.Sprintf("k%02d", i)] = "v"
 	}
 	_, err = e.client.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: aws.String("s"), Tags: many})
-	wantAPIError(t, err, "InvalidArgumentException")
+	apitest.WantAPIError(t, err, "InvalidArgumentException")
 	_, err = e.client.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: aws.String("nope"), Tags: map[string]string{"a": "b"}})
 	wantMessage(t, err, "ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
 }
 
 func TestStreamModeEncryptionMonitoringLimits(t *testing.T) {
 	e := newEnv(t, Options{StateDelay: time.Hour})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 3)
 	e.clock.Advance(2 * time.Hour)
 	arn := aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s")
-	must[*kinesis.UpdateStreamModeOutput](t)(e.client.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: arn, StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}}))
-	sum := must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: arn}))
+	apitest.Must[*kinesis.UpdateStreamModeOutput](t)(e.client.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: arn, StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}}))
+	sum := apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: arn}))
 	if s := sum.StreamDescriptionSummary; s.StreamModeDetails.StreamMode != types.StreamModeOnDemand || s.StreamStatus != types.StreamStatusUpdating {
 		t.Fatalf("after UpdateStreamMode: %s %s", s.StreamModeDetails.StreamMode, s.StreamStatus)
 	}
 	_, err := e.client.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{StreamName: aws.String("s"), EncryptionType: types.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")})
-	wantAPIError(t, err, "ResourceInUseException", "UPDATING")
+	apitest.WantAPIError(t, err, "ResourceInUseException", "UPDATING")
 	e.clock.Advance(2 * time.Hour)
-	must[*kinesis.StartStreamEncryptionOutput](t)(e.client.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{StreamName: aws.String("s"), EncryptionType: types.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}))
+	apitest.Must[*kinesis.StartStreamEncryptionOutput](t)(e.client.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{StreamName: aws.String("s"), EncryptionType: types.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}))
 	e.clock.Advance(2 * time.Hour)
-	d := must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("s")}))
+	d := apitest.Must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("s")}))
 	if d.StreamDescription.EncryptionType != types.EncryptionTypeKms || aws.ToString(d.StreamDescription.KeyId) != "alias/aws/kinesis" {
 		t.Fatalf("encryption %s %s", d.StreamDescription.EncryptionType, aws.ToString(d.StreamDescription.KeyId))
 	}
-	put := must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")}))
+	put := apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")}))
 	if put.EncryptionType != types.EncryptionTypeKms {
 		t.Fatalf("put reports encryption %s", put.EncryptionType)
 	}
-	must[*kinesis.StopStreamEncryptionOutput](t)(e.client.StopStreamEncryption(ctx, &kinesis.StopStreamEncryptionInput{StreamName: aws.String("s"), EncryptionType: types.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}))
+	apitest.Must[*kinesis.StopStreamEncryptionOutput](t)(e.client.StopStreamEncryption(ctx, &kinesis.StopStreamEncryptionInput{StreamName: aws.String("s"), EncryptionType: types.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}))
 	e.clock.Advance(2 * time.Hour)
 
-	en := must[*kinesis.EnableEnhancedMonitoringOutput](t)(e.client.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{StreamName: aws.String("s"), ShardLevelMetrics: []types.MetricsName{types.MetricsNameIncomingBytes, types.MetricsNameOutgoingRecords}}))
+	en := apitest.Must[*kinesis.EnableEnhancedMonitoringOutput](t)(e.client.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{StreamName: aws.String("s"), ShardLevelMetrics: []types.MetricsName{types.MetricsNameIncomingBytes, types.MetricsNameOutgoingRecords}}))
 	if len(en.CurrentShardLevelMetrics) != 0 || len(en.DesiredShardLevelMetrics) != 2 {
 		t.Fatalf("enable: %v -> %v", en.CurrentShardLevelMetrics, en.DesiredShardLevelMetrics)
 	}
-	dis := must[*kinesis.DisableEnhancedMonitoringOutput](t)(e.client.DisableEnhancedMonitoring(ctx, &kinesis.DisableEnhancedMonitoringInput{StreamName: aws.String("s"), ShardLevelMetrics: []types.MetricsName{types.MetricsNameAll}}))
+	dis := apitest.Must[*kinesis.DisableEnhancedMonitoringOutput](t)(e.client.DisableEnhancedMonitoring(ctx, &kinesis.DisableEnhancedMonitoringInput{StreamName: aws.String("s"), ShardLevelMetrics: []types.MetricsName{types.MetricsNameAll}}))
 	if len(dis.CurrentShardLevelMetrics) != 2 || len(dis.DesiredShardLevelMetrics) != 0 {
 		t.Fatalf("disable: %v -> %v", dis.CurrentShardLevelMetrics, dis.DesiredShardLevelMetrics)
 	}
 	_, err = e.client.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{StreamName: aws.String("s"), ShardLevelMetrics: []types.MetricsName{"Bogus"}})
-	wantAPIError(t, err, "ValidationException", "at 'shardLevelMetrics.1.member' failed to satisfy constraint: Member must satisfy enum value set: [")
+	apitest.WantAPIError(t, err, "ValidationException", "at 'shardLevelMetrics.1.member' failed to satisfy constraint: Member must satisfy enum value set: [")
 
 	createStream(t, e, "t", 2)
-	lim := must[*kinesis.DescribeLimitsOutput](t)(e.client.DescribeLimits(ctx, &kinesis.DescribeLimitsInput{}))
+	lim := apitest.Must[*kinesis.DescribeLimitsOutput](t)(e.client.DescribeLimits(ctx, &kinesis.DescribeLimitsInput{}))
 	if aws.ToInt32(lim.ShardLimit) != 500 || aws.ToInt32(lim.OpenShardCount) != 5 || aws.ToInt32(lim.OnDemandStreamCount) != 1 || aws.ToInt32(lim.OnDemandStreamCountLimit) != 50 {
 		t.Fatalf("limits %+v", lim)
 	}
@@ -104,21 +106,21 @@ func TestStreamModeEncryptionMonitoringLimits(t *testing.T) {
 
 func TestConsumers(t *testing.T) {
 	e := newEnv(t, Options{StateDelay: time.Minute, Now: time.Now})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 1)
 	arn := aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s")
 	var names []string
 	for i := range 5 {
 		name := fmt.Sprintf("app%d", i)
 		names = append(names, name)
-		out := must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String(name)}))
+		out := apitest.Must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String(name)}))
 		c := out.Consumer
 		if aws.ToString(c.ConsumerName) != name || c.ConsumerStatus != types.ConsumerStatusCreating || c.ConsumerCreationTimestamp == nil {
 			t.Fatalf("registered %+v", c)
 		}
 	}
 	_, err := e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("app0")})
-	wantAPIError(t, err, "ResourceInUseException", "app0")
+	apitest.WantAPIError(t, err, "ResourceInUseException", "app0")
 
 	var listed []string
 	var consumerARN string
@@ -139,26 +141,26 @@ func TestConsumers(t *testing.T) {
 	if !slices.Equal(listed, names) {
 		t.Fatalf("listed %v, want %v", listed, names)
 	}
-	d := must[*kinesis.DescribeStreamConsumerOutput](t)(e.client.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: aws.String(consumerARN)}))
+	d := apitest.Must[*kinesis.DescribeStreamConsumerOutput](t)(e.client.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: aws.String(consumerARN)}))
 	if aws.ToString(d.ConsumerDescription.ConsumerName) != "app3" || aws.ToString(d.ConsumerDescription.StreamARN) != aws.ToString(arn) {
 		t.Fatalf("described %+v", d.ConsumerDescription)
 	}
-	must[*kinesis.TagResourceOutput](t)(e.client.TagResource(ctx, &kinesis.TagResourceInput{ResourceARN: aws.String(consumerARN), Tags: map[string]string{"owner": "me"}}))
-	tags := must[*kinesis.ListTagsForResourceOutput](t)(e.client.ListTagsForResource(ctx, &kinesis.ListTagsForResourceInput{ResourceARN: aws.String(consumerARN)}))
+	apitest.Must[*kinesis.TagResourceOutput](t)(e.client.TagResource(ctx, &kinesis.TagResourceInput{ResourceARN: aws.String(consumerARN), Tags: map[string]string{"owner": "me"}}))
+	tags := apitest.Must[*kinesis.ListTagsForResourceOutput](t)(e.client.ListTagsForResource(ctx, &kinesis.ListTagsForResourceInput{ResourceARN: aws.String(consumerARN)}))
 	if got := tagKeys(tags.Tags); !slices.Equal(got, []string{"owner=me"}) {
 		t.Fatalf("consumer tags %v", got)
 	}
-	sum := must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: arn}))
+	sum := apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: arn}))
 	if n := aws.ToInt32(sum.StreamDescriptionSummary.ConsumerCount); n != 5 {
 		t.Fatalf("ConsumerCount %d", n)
 	}
 	_, err = e.client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("s")})
-	wantAPIError(t, err, "ResourceInUseException", "consumers")
+	apitest.WantAPIError(t, err, "ResourceInUseException", "consumers")
 
-	must[*kinesis.DeregisterStreamConsumerOutput](t)(e.client.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("app3")}))
+	apitest.Must[*kinesis.DeregisterStreamConsumerOutput](t)(e.client.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("app3")}))
 	_, err = e.client.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: aws.String(consumerARN)})
-	wantAPIError(t, err, "ResourceNotFoundException", "app3")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException", "app3")
 	_, err = e.client.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{StreamARN: arn})
-	wantAPIError(t, err, "InvalidArgumentException")
-	must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("s"), EnforceConsumerDeletion: aws.Bool(true)}))
+	apitest.WantAPIError(t, err, "InvalidArgumentException")
+	apitest.Must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("s"), EnforceConsumerDeletion: aws.Bool(true)}))
 }

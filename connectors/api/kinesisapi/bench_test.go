@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 // BenchmarkPutRecords puts batches of 500 records of 200 bytes over loopback
@@ -27,7 +29,7 @@ func BenchmarkPutRecords(b *testing.B) {
 			cs := make([]*kinesis.Client, clients)
 			for i := range cs {
 				cs[i] = kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL),
-					Credentials: e.client.Options().Credentials, Retryer: closedConnRetryer(),
+					Credentials: e.client.Options().Credentials, Retryer: apitest.ClosedConnRetryer(),
 					HTTPClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}})
 			}
 			b.SetBytes(500 * 200)
@@ -46,7 +48,7 @@ func BenchmarkPutRecords(b *testing.B) {
 						}
 						next++
 						mu.Unlock()
-						out, err := c.PutRecords(ctxT(b), &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: batch})
+						out, err := c.PutRecords(apitest.Ctx(b), &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: batch})
 						if err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
 							b.Error(err)
 							return
@@ -72,14 +74,14 @@ func BenchmarkGetRecords(b *testing.B) {
 		batch[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprintf("key-%d", i)), Data: make([]byte, 200)}
 	}
 	for range 20 {
-		must[*kinesis.PutRecordsOutput](b)(e.client.PutRecords(ctxT(b), &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: batch}))
+		apitest.Must[*kinesis.PutRecordsOutput](b)(e.client.PutRecords(apitest.Ctx(b), &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: batch}))
 	}
 	b.ReportAllocs()
 	start := time.Now()
 	n := 0
 	for b.Loop() {
 		it := iter(b, e, "bench", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)
-		out := must[*kinesis.GetRecordsOutput](b)(e.client.GetRecords(ctxT(b), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)}))
+		out := apitest.Must[*kinesis.GetRecordsOutput](b)(e.client.GetRecords(apitest.Ctx(b), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)}))
 		n += len(out.Records)
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")

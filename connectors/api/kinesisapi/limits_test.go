@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 const throttleMsg = "Rate exceeded for shard shardId-000000000000 in stream s under account 000000000000."
@@ -21,7 +23,7 @@ func putBatches(t *testing.T, e *env, stream string, entries []types.PutRecordsR
 	t.Helper()
 	for start := 0; start < len(entries); start += 500 {
 		batch := entries[start:min(start+500, len(entries))]
-		out := must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctxT(t), &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: batch}))
+		out := apitest.Must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(apitest.Ctx(t), &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: batch}))
 		n := 0
 		for i, r := range out.Records {
 			if r.ErrorCode == nil {
@@ -56,7 +58,7 @@ func smallEntries(n int) []types.PutRecordsRequestEntry {
 func countRecords(t *testing.T, e *env, stream, shard string) int {
 	t.Helper()
 	it := iter(t, e, stream, shard, types.ShardIteratorTypeTrimHorizon, "", nil)
-	out := must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctxT(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it), Limit: aws.Int32(10000)}))
+	out := apitest.Must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(apitest.Ctx(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it), Limit: aws.Int32(10000)}))
 	return len(out.Records)
 }
 
@@ -67,7 +69,7 @@ func TestShardLimitsWriteRecords(t *testing.T) {
 	if ok != 1000 || len(failed) != 500 {
 		t.Fatalf("%d accepted, %d failed; want 1000 and 500", ok, len(failed))
 	}
-	_, err := e.client.PutRecord(ctxT(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")})
+	_, err := e.client.PutRecord(apitest.Ctx(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")})
 	wantMessage(t, err, "ProvisionedThroughputExceededException", throttleMsg)
 
 	// Half a second refills half the records: the retry gets 500 through.
@@ -95,8 +97,8 @@ func TestShardLimitsWriteBytes(t *testing.T) {
 	}
 	e.clock.Advance(time.Second)
 	big := bytes.Repeat([]byte{'y'}, 1<<20-1)
-	must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctxT(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: big}))
-	_, err := e.client.PutRecord(ctxT(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("z")})
+	apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(apitest.Ctx(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: big}))
+	_, err := e.client.PutRecord(apitest.Ctx(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("z")})
 	wantMessage(t, err, "ProvisionedThroughputExceededException", throttleMsg)
 }
 
@@ -112,11 +114,11 @@ func TestShardLimitsPerShardAndDelete(t *testing.T) {
 	if ok, failed := putBatches(t, e, "s", entries, ""); ok != 2000 || len(failed) != 0 {
 		t.Fatalf("two shards: %d accepted, %d failed; want 2000 and 0", ok, len(failed))
 	}
-	_, err := e.client.PutRecord(ctxT(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), ExplicitHashKey: aws.String(maxHashKeyText), Data: []byte("z")})
+	_, err := e.client.PutRecord(apitest.Ctx(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), ExplicitHashKey: aws.String(maxHashKeyText), Data: []byte("z")})
 	wantMessage(t, err, "ProvisionedThroughputExceededException", "Rate exceeded for shard shardId-000000000001 in stream s under account 000000000000.")
 
 	// A new stream of the name starts with full buckets.
-	must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(ctxT(t), &kinesis.DeleteStreamInput{StreamName: aws.String("s")}))
+	apitest.Must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(apitest.Ctx(t), &kinesis.DeleteStreamInput{StreamName: aws.String("s")}))
 	e.h.limits.mu.Lock()
 	left := len(e.h.limits.buckets)
 	e.h.limits.mu.Unlock()
@@ -134,7 +136,7 @@ func TestShardLimitsReadCalls(t *testing.T) {
 	createStream(t, e, "s", 1)
 	it := iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)
 	get := func() error {
-		_, err := e.client.GetRecords(ctxT(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+		_, err := e.client.GetRecords(apitest.Ctx(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
 		return err
 	}
 	for i := range 5 {
@@ -155,12 +157,12 @@ func TestShardLimitsReadBytes(t *testing.T) {
 	createStream(t, e, "s", 1)
 	big := bytes.Repeat([]byte{'x'}, 1<<20-1)
 	for range 3 {
-		must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctxT(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: big}))
+		apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(apitest.Ctx(t), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: big}))
 		e.clock.Advance(time.Second)
 	}
 	it := iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)
 	get := func() (*kinesis.GetRecordsOutput, error) {
-		return e.client.GetRecords(ctxT(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+		return e.client.GetRecords(apitest.Ctx(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
 	}
 	// The call that crosses 2 MiB goes through; the following ones wait.
 	out, err := get()
@@ -186,7 +188,7 @@ func TestShardLimitsOff(t *testing.T) {
 	}
 	it := iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)
 	for i := range 10 {
-		if _, err := e.client.GetRecords(ctxT(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)}); err != nil {
+		if _, err := e.client.GetRecords(apitest.Ctx(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)}); err != nil {
 			t.Fatalf("call %d: %v", i+1, err)
 		}
 	}

@@ -1,23 +1,21 @@
 package kinesisapi
 
 import (
-	"context"
 	"errors"
-	"net"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
 	"go.uber.org/goleak"
 
 	"github.com/eddy-streams/eddy/connectors/streamstore"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 func TestMain(m *testing.M) {
@@ -91,40 +89,13 @@ func (e *env) newClient(region string) *kinesis.Client {
 		BaseEndpoint: aws.String(e.srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		HTTPClient:   e.srv.Client(),
-		Retryer:      closedConnRetryer(),
+		Retryer:      apitest.ClosedConnRetryer(),
 	})
-}
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// wantAPIError checks that err is an AWS error of the code whose message
-// contains every one of parts (or equals exact, when exact is set).
-func wantAPIError(t testing.TB, err error, code string, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %s", code)
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %v (%T), want an API error %s", err, err, code)
-	}
-	if ae.ErrorCode() != code {
-		t.Fatalf("got error code %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
-	}
-	for _, p := range parts {
-		if !strings.Contains(ae.ErrorMessage(), p) {
-			t.Fatalf("%s message %q does not contain %q", code, ae.ErrorMessage(), p)
-		}
-	}
 }
 
 func wantMessage(t testing.TB, err error, code, msg string) {
 	t.Helper()
-	wantAPIError(t, err, code)
+	apitest.WantAPIError(t, err, code)
 	var ae smithy.APIError
 	errors.As(err, &ae)
 	if ae.ErrorMessage() != msg {
@@ -132,37 +103,10 @@ func wantMessage(t testing.TB, err error, code, msg string) {
 	}
 }
 
-func must[T any](t testing.TB) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
-
 func createStream(t testing.TB, e *env, name string, shards int32) {
 	t.Helper()
-	_, err := e.client.CreateStream(ctxT(t), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)})
+	_, err := e.client.CreateStream(apitest.Ctx(t), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)})
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// closedConnRetryer retries one failure only: a reply whose connection the
-// client's own transport closed because the SDK closed the request body while
-// the transport still checked it for extra bytes (aws-sdk-go-v2#2737, a race
-// in the client that the SDK's default retryer retries too). Every other
-// error surfaces at once, as with aws.NopRetryer.
-func closedConnRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 3
-		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-			if errors.Is(err, net.ErrClosed) {
-				return aws.TrueTernary
-			}
-			return aws.FalseTernary
-		})}
-	})
 }

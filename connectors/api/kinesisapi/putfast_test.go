@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eddy-streams/eddy/connectors/api/awsproto"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 // FuzzPutRecordsFastPath holds the PutRecords fast path to the generic one:
@@ -82,7 +84,7 @@ func TestPutRecordsFastPathTakesSDKBodies(t *testing.T) {
 	for i := range entries {
 		entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprintf("key-%d", i)), Data: bytes.Repeat([]byte{byte(i)}, 200)}
 	}
-	_, _ = client.PutRecords(ctxT(t), &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: entries})
+	_, _ = client.PutRecords(apitest.Ctx(t), &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: entries})
 	body := <-bodies
 	in, ok := fastPutRecords(body)
 	if !ok || len(in.Records) != 500 || in.Records[499].PartitionKey != "key-499" || !bytes.Equal(in.Records[7].Data, bytes.Repeat([]byte{7}, 200)) {

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 func midpoint(t testing.TB, r *types.HashKeyRange) string {
@@ -30,7 +32,7 @@ func iter(t testing.TB, e *env, stream, shard string, typ types.ShardIteratorTyp
 	if seq != "" {
 		in.StartingSequenceNumber = aws.String(seq)
 	}
-	out := must[*kinesis.GetShardIteratorOutput](t)(e.client.GetShardIterator(ctxT(t), in))
+	out := apitest.Must[*kinesis.GetShardIteratorOutput](t)(e.client.GetShardIterator(apitest.Ctx(t), in))
 	return aws.ToString(out.ShardIterator)
 }
 
@@ -40,7 +42,7 @@ func readAll(t testing.TB, e *env, it string, limit int32) ([]types.Record, []ty
 	t.Helper()
 	var recs []types.Record
 	for range 10000 {
-		out := must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctxT(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it), Limit: aws.Int32(limit)}))
+		out := apitest.Must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(apitest.Ctx(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it), Limit: aws.Int32(limit)}))
 		recs = append(recs, out.Records...)
 		if out.NextShardIterator == nil {
 			return recs, out.ChildShards
@@ -56,10 +58,10 @@ func readAll(t testing.TB, e *env, it string, limit int32) ([]types.Record, []ty
 
 func TestPutAndGetRecords(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 1)
 	before := time.Now().Add(-time.Second)
-	first := must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k0"), Data: []byte("zero")}))
+	first := apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k0"), Data: []byte("zero")}))
 	if aws.ToString(first.ShardId) != "shardId-000000000000" || len(aws.ToString(first.SequenceNumber)) != 56 || first.EncryptionType != types.EncryptionTypeNone {
 		t.Fatalf("PutRecord: %+v", first)
 	}
@@ -67,7 +69,7 @@ func TestPutAndGetRecords(t *testing.T) {
 	for i := 1; i <= 500; i++ {
 		entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprintf("k%d", i)), Data: []byte(fmt.Sprintf("record %d", i))})
 	}
-	put := must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries}))
+	put := apitest.Must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries}))
 	if aws.ToInt32(put.FailedRecordCount) != 0 || len(put.Records) != 500 || aws.ToString(put.Records[499].ShardId) != "shardId-000000000000" {
 		t.Fatalf("PutRecords: failed %d, %d results", aws.ToInt32(put.FailedRecordCount), len(put.Records))
 	}
@@ -93,18 +95,18 @@ func TestPutAndGetRecords(t *testing.T) {
 	}
 
 	// MillisBehindLatest: a partial read is behind, a read to the tip is not.
-	out := must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)), Limit: aws.Int32(10)}))
+	out := apitest.Must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)), Limit: aws.Int32(10)}))
 	if len(out.Records) != 10 || aws.ToInt64(out.MillisBehindLatest) < 1 {
 		t.Fatalf("partial read: %d records, %d ms behind", len(out.Records), aws.ToInt64(out.MillisBehindLatest))
 	}
 	seq100 := aws.ToString(recs[100].SequenceNumber)
-	at := must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeAtSequenceNumber, seq100, nil)), Limit: aws.Int32(1)}))
-	after := must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeAfterSequenceNumber, seq100, nil)), Limit: aws.Int32(1)}))
+	at := apitest.Must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeAtSequenceNumber, seq100, nil)), Limit: aws.Int32(1)}))
+	after := apitest.Must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeAfterSequenceNumber, seq100, nil)), Limit: aws.Int32(1)}))
 	if string(at.Records[0].Data) != "record 100" || string(after.Records[0].Data) != "record 101" {
 		t.Fatalf("AT/AFTER_SEQUENCE_NUMBER read %q and %q", at.Records[0].Data, after.Records[0].Data)
 	}
 	latest := iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeLatest, "", nil)
-	must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("late"), Data: []byte("late")}))
+	apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("late"), Data: []byte("late")}))
 	got, _ := readAll(t, e, latest, 100)
 	if len(got) != 1 || string(got[0].Data) != "late" {
 		t.Fatalf("LATEST read %d records", len(got))
@@ -120,8 +122,8 @@ func TestPutAndGetRecords(t *testing.T) {
 
 	// ExplicitHashKey routes; a binary record survives base64.
 	bin := []byte{0, 1, 2, 255, '"', '\\'}
-	r := must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("x"), ExplicitHashKey: aws.String("0"), Data: bin}))
-	g := must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeAtSequenceNumber, aws.ToString(r.SequenceNumber), nil))}))
+	r := apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("x"), ExplicitHashKey: aws.String("0"), Data: bin}))
+	g := apitest.Must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeAtSequenceNumber, aws.ToString(r.SequenceNumber), nil))}))
 	if !bytes.Equal(g.Records[0].Data, bin) {
 		t.Fatalf("binary data %v, want %v", g.Records[0].Data, bin)
 	}
@@ -129,14 +131,14 @@ func TestPutAndGetRecords(t *testing.T) {
 
 func TestPutRecordErrors(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 2)
 	_, err := e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("nope"), PartitionKey: aws.String("k"), Data: []byte("x")})
 	wantMessage(t, err, "ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
 
 	big := bytes.Repeat([]byte("x"), 1<<20)
 	_, err = e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: big})
-	wantAPIError(t, err, "InvalidArgumentException", "exceeds the maximum record size of 1024 KiB")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "exceeds the maximum record size of 1024 KiB")
 
 	_, err = e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String(strings.Repeat("p", 257)), Data: []byte("x")})
 	wantMessage(t, err, "ValidationException", "1 validation error detected: Value '"+strings.Repeat("p", 257)+"' at 'partitionKey' failed to satisfy constraint: Member must have length less than or equal to 256")
@@ -152,7 +154,7 @@ func TestPutRecordErrors(t *testing.T) {
 		entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(i)), Data: []byte("x")})
 	}
 	_, err = e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries})
-	wantAPIError(t, err, "ValidationException", "1 validation error detected: Value '[{Data: java.nio.HeapByteBuffer[pos=0 lim=1 cap=1], PartitionKey: 0}, ",
+	apitest.WantAPIError(t, err, "ValidationException", "1 validation error detected: Value '[{Data: java.nio.HeapByteBuffer[pos=0 lim=1 cap=1], PartitionKey: 0}, ",
 		"at 'records' failed to satisfy constraint: Member must have length less than or equal to 500")
 
 	entries = entries[:3]
@@ -165,17 +167,17 @@ func TestPutRecordErrors(t *testing.T) {
 		entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(i)), Data: bytes.Repeat([]byte("y"), 1000_000)})
 	}
 	_, err = e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries})
-	wantAPIError(t, err, "InvalidArgumentException", "exceeds the 5 MiB limit of a PutRecords request")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "exceeds the 5 MiB limit of a PutRecords request")
 	entries[2].Data = big
 	_, err = e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries[:3]})
-	wantAPIError(t, err, "InvalidArgumentException", "exceeds the maximum record size")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "exceeds the maximum record size")
 }
 
 func TestIteratorErrors(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 1)
-	must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")}))
+	apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")}))
 	it := iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)
 
 	_, err := e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String("garbage")})
@@ -184,7 +186,7 @@ func TestIteratorErrors(t *testing.T) {
 	raw[25] ^= 1 // the ordinal
 	_, err = e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(base64.StdEncoding.EncodeToString(raw))})
 	wantMessage(t, err, "InvalidArgumentException", "Invalid ShardIterator.")
-	other := must[*Handler](t)(New(e.store, Options{}))
+	other := apitest.Must[*Handler](t)(New(e.store, Options{}))
 	_, err = other.decodeIterator(it)
 	if err == nil {
 		t.Fatal("an iterator of one server is valid on another with another key")
@@ -193,25 +195,25 @@ func TestIteratorErrors(t *testing.T) {
 	wantMessage(t, err, "ValidationException", "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 10000")
 
 	e.clock.Advance(IteratorLifetime - time.Second)
-	must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)}))
+	apitest.Must[*kinesis.GetRecordsOutput](t)(e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)}))
 	e.clock.Advance(2 * time.Second)
 	_, err = e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
-	wantAPIError(t, err, "ExpiredIteratorException", "Iterator expired. The iterator was created at time ", "which is further in the future than the tolerated delay of 300000 milliseconds.")
+	apitest.WantAPIError(t, err, "ExpiredIteratorException", "Iterator expired. The iterator was created at time ", "which is further in the future than the tolerated delay of 300000 milliseconds.")
 
 	_, err = e.client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("s"), ShardId: aws.String("shardId-000000000007"), ShardIteratorType: types.ShardIteratorTypeLatest})
 	wantMessage(t, err, "ResourceNotFoundException", "Shard shardId-000000000007 in stream s under account 000000000000 does not exist")
 	_, err = e.client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("nope"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeLatest})
 	wantMessage(t, err, "ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
 	_, err = e.client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("s"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber})
-	wantAPIError(t, err, "InvalidArgumentException", "StartingSequenceNumber")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "StartingSequenceNumber")
 	_, err = e.client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("s"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String("12345")})
-	wantAPIError(t, err, "InvalidArgumentException", "Invalid StartingSequenceNumber")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "Invalid StartingSequenceNumber")
 	_, err = e.client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("s"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: "SOMEWHERE"})
 	wantMessage(t, err, "ValidationException", "1 validation error detected: Value 'SOMEWHERE' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
 
 	// An iterator of a deleted stream fails, also when a stream of the same name is created again.
 	it = iter(t, e, "s", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "", nil)
-	must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("s")}))
+	apitest.Must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("s")}))
 	_, err = e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
 	wantMessage(t, err, "ResourceNotFoundException", "Stream s under account 000000000000 not found.")
 	time.Sleep(2 * time.Millisecond) // a new epoch
@@ -224,7 +226,7 @@ func TestIteratorErrors(t *testing.T) {
 // its end and follows ChildShards, checking that each key's records come in order.
 func TestReshardThenReadChildShards(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 2)
 	keys := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
 	seq := map[string]int{}
@@ -236,18 +238,18 @@ func TestReshardThenReadChildShards(t *testing.T) {
 				seq[k]++
 			}
 		}
-		out := must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries}))
+		out := apitest.Must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries}))
 		if aws.ToInt32(out.FailedRecordCount) != 0 {
 			t.Fatalf("round %d: %d failed", round, aws.ToInt32(out.FailedRecordCount))
 		}
 	}
 	put(0)
-	d := must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("s")}))
-	must[*kinesis.SplitShardOutput](t)(e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"),
+	d := apitest.Must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("s")}))
+	apitest.Must[*kinesis.SplitShardOutput](t)(e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"),
 		ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String(midpoint(t, d.StreamDescription.Shards[0].HashKeyRange))}))
 	put(1)
 	// Shards 2 and 3 are the children of 0; merge 3 with 1.
-	must[*kinesis.MergeShardsOutput](t)(e.client.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("s"),
+	apitest.Must[*kinesis.MergeShardsOutput](t)(e.client.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("s"),
 		ShardToMerge: aws.String("shardId-000000000003"), AdjacentShardToMerge: aws.String("shardId-000000000001")}))
 	put(2)
 
@@ -256,9 +258,9 @@ func TestReshardThenReadChildShards(t *testing.T) {
 	_, err = e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"), ShardToSplit: aws.String("shardId-000000000099"), NewStartingHashKey: aws.String("1")})
 	wantMessage(t, err, "ResourceNotFoundException", "Could not find shard shardId-000000000099 in stream s under account 000000000000.")
 	_, err = e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"), ShardToSplit: aws.String("shardId-000000000002"), NewStartingHashKey: aws.String("0")})
-	wantAPIError(t, err, "InvalidArgumentException")
+	apitest.WantAPIError(t, err, "InvalidArgumentException")
 	_, err = e.client.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("s"), ShardToMerge: aws.String("shardId-000000000002"), AdjacentShardToMerge: aws.String("shardId-000000000002")})
-	wantAPIError(t, err, "InvalidArgumentException")
+	apitest.WantAPIError(t, err, "InvalidArgumentException")
 
 	// Read from the roots (the shards with no parent), following ChildShards
 	// once every parent of a child is read to its end.

@@ -9,13 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 func TestCreateStreamActiveAfterDelay(t *testing.T) {
 	e := newEnv(t, Options{StateDelay: 150 * time.Millisecond, Now: time.Now})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "orders", 3)
-	d := must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("orders")}))
+	d := apitest.Must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("orders")}))
 	if got := d.StreamDescription.StreamStatus; got != types.StreamStatusCreating {
 		t.Fatalf("status right after CreateStream = %s, want CREATING", got)
 	}
@@ -35,7 +37,7 @@ func TestCreateStreamActiveAfterDelay(t *testing.T) {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Fatalf("waiter took %v", el)
 	}
-	d = must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("orders")}))
+	d = apitest.Must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("orders")}))
 	sd := d.StreamDescription
 	if sd.StreamStatus != types.StreamStatusActive || len(sd.Shards) != 3 || aws.ToBool(sd.HasMoreShards) ||
 		aws.ToInt32(sd.RetentionPeriodHours) != 24 || aws.ToString(sd.StreamARN) != "arn:aws:kinesis:us-east-1:000000000000:stream/orders" ||
@@ -48,12 +50,12 @@ func TestCreateStreamActiveAfterDelay(t *testing.T) {
 	if aws.ToString(sd.Shards[0].HashKeyRange.StartingHashKey) != "0" || aws.ToString(sd.Shards[2].HashKeyRange.EndingHashKey) != "340282366920938463463374607431768211455" {
 		t.Fatalf("hash key ranges: %+v %+v", sd.Shards[0].HashKeyRange, sd.Shards[2].HashKeyRange)
 	}
-	sum := must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("orders")}))
+	sum := apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("orders")}))
 	if s := sum.StreamDescriptionSummary; aws.ToInt32(s.OpenShardCount) != 3 || s.StreamStatus != types.StreamStatusActive || aws.ToInt32(s.ConsumerCount) != 0 {
 		t.Fatalf("summary: %+v", s)
 	}
 
-	must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("orders")}))
+	apitest.Must[*kinesis.DeleteStreamOutput](t)(e.client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("orders")}))
 	nw := kinesis.NewStreamNotExistsWaiter(e.client, func(o *kinesis.StreamNotExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 50*time.Millisecond
 	})
@@ -68,7 +70,7 @@ func TestCreateStreamActiveAfterDelay(t *testing.T) {
 
 func TestCreateStreamErrors(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "a", 1)
 	_, err := e.client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("a"), ShardCount: aws.Int32(1)})
 	wantMessage(t, err, "ResourceInUseException", "Stream a under account 000000000000 already exists.")
@@ -87,14 +89,14 @@ func TestCreateStreamErrors(t *testing.T) {
 	wantMessage(t, err, "ValidationException", "1 validation error detected: Value null at 'shardCount' failed to satisfy constraint: Member must not be null")
 
 	_, err = e.client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("b"), ShardCount: aws.Int32(501)})
-	wantAPIError(t, err, "LimitExceededException", "Current Limit: 500")
+	apitest.WantAPIError(t, err, "LimitExceededException", "Current Limit: 500")
 
 	_, err = e.client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("od"),
 		StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("od")}))
+	sum := apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("od")}))
 	if s := sum.StreamDescriptionSummary; aws.ToInt32(s.OpenShardCount) != 4 || s.StreamModeDetails.StreamMode != types.StreamModeOnDemand {
 		t.Fatalf("ON_DEMAND stream: %+v", s)
 	}
@@ -102,33 +104,33 @@ func TestCreateStreamErrors(t *testing.T) {
 
 func TestStreamARNAndRegion(t *testing.T) {
 	e := newEnv(t, Options{AccountID: "123456789012"})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	eu := e.newClient("eu-west-1")
 	if _, err := eu.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("s"), ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
 	}
 	arn := "arn:aws:kinesis:eu-west-1:123456789012:stream/s"
-	sum := must[*kinesis.DescribeStreamSummaryOutput](t)(eu.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(arn)}))
+	sum := apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(eu.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(arn)}))
 	if got := aws.ToString(sum.StreamDescriptionSummary.StreamARN); got != arn {
 		t.Fatalf("ARN %s, want %s (region from the SigV4 scope)", got, arn)
 	}
-	put := must[*kinesis.PutRecordOutput](t)(eu.PutRecord(ctx, &kinesis.PutRecordInput{StreamARN: aws.String(arn), PartitionKey: aws.String("k"), Data: []byte("v")}))
+	put := apitest.Must[*kinesis.PutRecordOutput](t)(eu.PutRecord(ctx, &kinesis.PutRecordInput{StreamARN: aws.String(arn), PartitionKey: aws.String("k"), Data: []byte("v")}))
 	if aws.ToString(put.ShardId) != "shardId-000000000000" {
 		t.Fatalf("put: %+v", put)
 	}
 	_, err := eu.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String("arn:aws:kinesis:eu-west-1:999999999999:stream/s")})
 	wantMessage(t, err, "ResourceNotFoundException", "Stream s under account 999999999999 not found.")
 	_, err = eu.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(arn), StreamName: aws.String("other")})
-	wantAPIError(t, err, "InvalidArgumentException")
+	apitest.WantAPIError(t, err, "InvalidArgumentException")
 	_, err = eu.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{})
-	wantAPIError(t, err, "InvalidArgumentException", "StreamName or StreamARN")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "StreamName or StreamARN")
 	_, err = eu.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String("arn:aws:s3:::bucket")})
-	wantAPIError(t, err, "ValidationException", "at 'streamARN' failed to satisfy constraint: Member must satisfy regular expression pattern")
+	apitest.WantAPIError(t, err, "ValidationException", "at 'streamARN' failed to satisfy constraint: Member must satisfy regular expression pattern")
 }
 
 func TestListStreamsPaging(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	var want []string
 	for i := range 7 {
 		name := fmt.Sprintf("s%02d", i)
@@ -155,19 +157,19 @@ func TestListStreamsPaging(t *testing.T) {
 	if !slices.Equal(got, want) || !slices.Equal(summaries, want) || pages != 3 {
 		t.Fatalf("paged names %v (summaries %v) in %d pages, want %v in 3", got, summaries, pages, want)
 	}
-	out := must[*kinesis.ListStreamsOutput](t)(e.client.ListStreams(ctx, &kinesis.ListStreamsInput{ExclusiveStartStreamName: aws.String("s04")}))
+	out := apitest.Must[*kinesis.ListStreamsOutput](t)(e.client.ListStreams(ctx, &kinesis.ListStreamsInput{ExclusiveStartStreamName: aws.String("s04")}))
 	if !slices.Equal(out.StreamNames, want[5:]) || aws.ToBool(out.HasMoreStreams) {
 		t.Fatalf("after s04: %v more=%v", out.StreamNames, aws.ToBool(out.HasMoreStreams))
 	}
 	_, err := e.client.ListStreams(ctx, &kinesis.ListStreamsInput{NextToken: aws.String("bogus")})
-	wantAPIError(t, err, "InvalidArgumentException", "NextToken")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "NextToken")
 	_, err = e.client.ListStreams(ctx, &kinesis.ListStreamsInput{Limit: aws.Int32(10001)})
 	wantMessage(t, err, "ValidationException", "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 10000")
 }
 
 func TestDescribeStreamPaging(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 5)
 	p := kinesis.NewDescribeStreamPaginator(e.client, &kinesis.DescribeStreamInput{StreamName: aws.String("s"), Limit: aws.Int32(2)})
 	var ids []string
@@ -188,12 +190,12 @@ func TestDescribeStreamPaging(t *testing.T) {
 
 func TestListShardsPagingAndFilters(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 4)
 	// Split shard 1: shards 4 and 5 replace it.
-	d := must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("s")}))
+	d := apitest.Must[*kinesis.DescribeStreamOutput](t)(e.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("s")}))
 	mid := midpoint(t, d.StreamDescription.Shards[1].HashKeyRange)
-	must[*kinesis.SplitShardOutput](t)(e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"), ShardToSplit: aws.String("shardId-000000000001"), NewStartingHashKey: aws.String(mid)}))
+	apitest.Must[*kinesis.SplitShardOutput](t)(e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"), ShardToSplit: aws.String("shardId-000000000001"), NewStartingHashKey: aws.String(mid)}))
 
 	ids := func(shards []types.Shard) []string {
 		var out []string
@@ -208,7 +210,7 @@ func TestListShardsPagingAndFilters(t *testing.T) {
 		if pages > 5 {
 			t.Fatal("ListShards pages without end")
 		}
-		out := must[*kinesis.ListShardsOutput](t)(e.client.ListShards(ctx, in))
+		out := apitest.Must[*kinesis.ListShardsOutput](t)(e.client.ListShards(ctx, in))
 		all = append(all, ids(out.Shards)...)
 		if out.NextToken == nil {
 			break
@@ -220,7 +222,7 @@ func TestListShardsPagingAndFilters(t *testing.T) {
 	}
 	filter := func(f *types.ShardFilter) []string {
 		t.Helper()
-		out := must[*kinesis.ListShardsOutput](t)(e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("s"), ShardFilter: f}))
+		out := apitest.Must[*kinesis.ListShardsOutput](t)(e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("s"), ShardFilter: f}))
 		return ids(out.Shards)
 	}
 	if got := filter(&types.ShardFilter{Type: types.ShardFilterTypeAtLatest}); !slices.Equal(got, []string{"shardId-000000000000", "shardId-000000000002", "shardId-000000000003", "shardId-000000000004", "shardId-000000000005"}) {
@@ -239,28 +241,28 @@ func TestListShardsPagingAndFilters(t *testing.T) {
 		t.Fatalf("AT_TIMESTAMP an hour ago: %v", got)
 	}
 	_, err := e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("s"), ShardFilter: &types.ShardFilter{Type: types.ShardFilterTypeAtTimestamp}})
-	wantAPIError(t, err, "InvalidArgumentException", "Timestamp")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "Timestamp")
 
-	first := must[*kinesis.ListShardsOutput](t)(e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("s"), MaxResults: aws.Int32(1)}))
+	first := apitest.Must[*kinesis.ListShardsOutput](t)(e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("s"), MaxResults: aws.Int32(1)}))
 	_, err = e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("s"), NextToken: first.NextToken})
-	wantAPIError(t, err, "InvalidArgumentException", "NextToken")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "NextToken")
 	tampered := []byte(aws.ToString(first.NextToken))
 	tampered[3] ^= 1
 	_, err = e.client.ListShards(ctx, &kinesis.ListShardsInput{NextToken: aws.String(string(tampered))})
-	wantAPIError(t, err, "InvalidArgumentException", "NextToken")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "NextToken")
 	e.clock.Advance(NextTokenLifetime + time.Second)
 	_, err = e.client.ListShards(ctx, &kinesis.ListShardsInput{NextToken: first.NextToken})
-	wantAPIError(t, err, "ExpiredNextTokenException")
+	apitest.WantAPIError(t, err, "ExpiredNextTokenException")
 	_, err = e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("nope")})
 	wantMessage(t, err, "ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
 }
 
 func TestRetentionPeriod(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 1)
-	must[*kinesis.IncreaseStreamRetentionPeriodOutput](t)(e.client.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: aws.String("s"), RetentionPeriodHours: aws.Int32(48)}))
-	sum := must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")}))
+	apitest.Must[*kinesis.IncreaseStreamRetentionPeriodOutput](t)(e.client.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: aws.String("s"), RetentionPeriodHours: aws.Int32(48)}))
+	sum := apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")}))
 	if h := aws.ToInt32(sum.StreamDescriptionSummary.RetentionPeriodHours); h != 48 {
 		t.Fatalf("retention %d, want 48", h)
 	}
@@ -272,38 +274,38 @@ func TestRetentionPeriod(t *testing.T) {
 	wantMessage(t, err, "InvalidArgumentException", "Minimum allowed retention period is 24 hours. Requested retention period (12 hours) is too short.")
 	_, err = e.client.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: aws.String("s"), RetentionPeriodHours: aws.Int32(9000)})
 	wantMessage(t, err, "InvalidArgumentException", "Maximum allowed retention period is 8760 hours. Requested retention period (9000 hours) is too long.")
-	must[*kinesis.DecreaseStreamRetentionPeriodOutput](t)(e.client.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: aws.String("s"), RetentionPeriodHours: aws.Int32(24)}))
+	apitest.Must[*kinesis.DecreaseStreamRetentionPeriodOutput](t)(e.client.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: aws.String("s"), RetentionPeriodHours: aws.Int32(24)}))
 	_, err = e.client.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: aws.String("gone"), RetentionPeriodHours: aws.Int32(48)})
 	wantMessage(t, err, "ResourceNotFoundException", "Stream gone under account 000000000000 not found.")
 }
 
 func TestUpdateShardCount(t *testing.T) {
 	e := newEnv(t, Options{StateDelay: time.Hour}) // the settable clock decides when UPDATING ends
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 2)
 	e.clock.Advance(2 * time.Hour)
-	out := must[*kinesis.UpdateShardCountOutput](t)(e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling}))
+	out := apitest.Must[*kinesis.UpdateShardCountOutput](t)(e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling}))
 	if aws.ToInt32(out.CurrentShardCount) != 2 || aws.ToInt32(out.TargetShardCount) != 4 || aws.ToString(out.StreamARN) != "arn:aws:kinesis:us-east-1:000000000000:stream/s" {
 		t.Fatalf("output %+v", out)
 	}
-	sum := must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")}))
+	sum := apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")}))
 	if s := sum.StreamDescriptionSummary; s.StreamStatus != types.StreamStatusUpdating || aws.ToInt32(s.OpenShardCount) != 4 {
 		t.Fatalf("after scaling: %s with %d open shards, want UPDATING with 4", s.StreamStatus, aws.ToInt32(s.OpenShardCount))
 	}
 	_, err := e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(3), ScalingType: types.ScalingTypeUniformScaling})
 	wantMessage(t, err, "ResourceInUseException", "Stream s under account 000000000000 not ACTIVE, instead in state UPDATING")
 	// Records still go in while UPDATING.
-	must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("v")}))
+	apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("v")}))
 	e.clock.Advance(2 * time.Hour)
 	_, err = e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(9), ScalingType: types.ScalingTypeUniformScaling})
-	wantAPIError(t, err, "LimitExceededException", "double")
+	apitest.WantAPIError(t, err, "LimitExceededException", "double")
 	_, err = e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(1), ScalingType: types.ScalingTypeUniformScaling})
-	wantAPIError(t, err, "LimitExceededException", "half")
+	apitest.WantAPIError(t, err, "LimitExceededException", "half")
 	_, err = e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(2), ScalingType: "WHATEVER"})
 	wantMessage(t, err, "ValidationException", "1 validation error detected: Value 'WHATEVER' at 'scalingType' failed to satisfy constraint: Member must satisfy enum value set: [UNIFORM_SCALING]")
-	must[*kinesis.UpdateShardCountOutput](t)(e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(2), ScalingType: types.ScalingTypeUniformScaling}))
+	apitest.Must[*kinesis.UpdateShardCountOutput](t)(e.client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("s"), TargetShardCount: aws.Int32(2), ScalingType: types.ScalingTypeUniformScaling}))
 	e.clock.Advance(2 * time.Hour)
-	sum = must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")}))
+	sum = apitest.Must[*kinesis.DescribeStreamSummaryOutput](t)(e.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")}))
 	if s := sum.StreamDescriptionSummary; s.StreamStatus != types.StreamStatusActive || aws.ToInt32(s.OpenShardCount) != 2 {
 		t.Fatalf("after scaling down: %s with %d open shards", s.StreamStatus, aws.ToInt32(s.OpenShardCount))
 	}
@@ -311,7 +313,7 @@ func TestUpdateShardCount(t *testing.T) {
 
 func TestUnsupportedOperation(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	_, err := e.client.GetResourcePolicy(ctx, &kinesis.GetResourcePolicyInput{ResourceARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s")})
-	wantAPIError(t, err, "UnsupportedOperationException", "GetResourcePolicy")
+	apitest.WantAPIError(t, err, "UnsupportedOperationException", "GetResourcePolicy")
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 // TestSubscribeToShard drives enhanced fan-out with the SDK's event stream
@@ -35,21 +37,21 @@ func TestSubscribeToShard(t *testing.T) {
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""), Retryer: aws.NopRetryer{},
 			HTTPClient: &http.Client{Transport: ownBodies{e.srv.Client().Transport}}})
 	}
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 1)
 	arn := aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s")
-	reg := must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("fan")}))
+	reg := apitest.Must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("fan")}))
 	consumer := reg.Consumer.ConsumerARN
 	put := func(from, n int) {
 		entries := make([]types.PutRecordsRequestEntry, n)
 		for i := range entries {
 			entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(i)), Data: fmt.Appendf(nil, "r%d", from+i)}
 		}
-		must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries}))
+		apitest.Must[*kinesis.PutRecordsOutput](t)(e.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries}))
 	}
 	put(0, 100)
 
-	sub := must[*kinesis.SubscribeToShardOutput](t)(streamClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
+	sub := apitest.Must[*kinesis.SubscribeToShardOutput](t)(streamClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
 		ShardId: aws.String("shardId-000000000000"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}}))
 	stream := sub.GetStream()
 	var got []string
@@ -77,7 +79,7 @@ func TestSubscribeToShard(t *testing.T) {
 	// While subscribed: a second subscription of the consumer to the shard is refused.
 	_, err := streamClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
 		ShardId: aws.String("shardId-000000000000"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
-	wantAPIError(t, err, "ResourceInUseException", "Another active subscription")
+	apitest.WantAPIError(t, err, "ResourceInUseException", "Another active subscription")
 	put(100, 50)
 	next(150)
 	for i, s := range got {
@@ -102,7 +104,7 @@ func TestSubscribeToShard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	must[*kinesis.SplitShardOutput](t)(e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"),
+	apitest.Must[*kinesis.SplitShardOutput](t)(e.client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("s"),
 		ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}))
 	var resumed []string
 	var children []string
@@ -127,13 +129,13 @@ func TestSubscribeToShard(t *testing.T) {
 
 	_, err = streamClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(aws.ToString(consumer) + "9"),
 		ShardId: aws.String("shardId-000000000001"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
-	wantAPIError(t, err, "ResourceNotFoundException")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException")
 	_, err = streamClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
 		ShardId: aws.String("shardId-000000000009"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
-	wantAPIError(t, err, "ResourceNotFoundException", "shardId-000000000009")
+	apitest.WantAPIError(t, err, "ResourceNotFoundException", "shardId-000000000009")
 	_, err = streamClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer,
 		ShardId: aws.String("shardId-000000000001"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeAtSequenceNumber}})
-	wantAPIError(t, err, "InvalidArgumentException", "SequenceNumber")
+	apitest.WantAPIError(t, err, "InvalidArgumentException", "SequenceNumber")
 }
 
 // ownBodies hands the transport its own copy of each request body.
@@ -157,11 +159,11 @@ func (o ownBodies) RoundTrip(r *http.Request) (*http.Response, error) {
 // with records' data as byte strings.
 func TestSubscribeToShardCBOR(t *testing.T) {
 	e := newEnv(t, Options{})
-	ctx := ctxT(t)
+	ctx := apitest.Ctx(t)
 	createStream(t, e, "s", 1)
-	reg := must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{
+	reg := apitest.Must[*kinesis.RegisterStreamConsumerOutput](t)(e.client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{
 		StreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/s"), ConsumerName: aws.String("kcl")}))
-	must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte{0, 0xff, 7}}))
+	apitest.Must[*kinesis.PutRecordOutput](t)(e.client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte{0, 0xff, 7}}))
 	body, err := cbor.Marshal(map[string]any{"ConsumerARN": aws.ToString(reg.Consumer.ConsumerARN), "ShardId": "shardId-000000000000",
 		"StartingPosition": map[string]any{"Type": "TRIM_HORIZON"}})
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/eddy-streams/eddy/connectors/api/awsproto"
+
+	"github.com/eddy-streams/eddy/connectors/api/internal/apitest"
 )
 
 type wireResponse struct {
@@ -25,7 +27,7 @@ type wireResponse struct {
 // call posts a raw request to the server over loopback.
 func (e *env) call(t testing.TB, target, contentType string, body []byte) wireResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, e.srv.URL+"/", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(apitest.Ctx(t), http.MethodPost, e.srv.URL+"/", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestWireJSON(t *testing.T) {
 	wantWireError(t, e.call(t, "Kinesis_20131202.GetResourcePolicy", jsonType, []byte(`{"ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s"}`)), awsproto.EncodingJSON, 400, "UnsupportedOperationException")
 	wantWireError(t, e.call(t, "Kinesis_20131202.SubscribeToShard", jsonType, []byte(`{}`)), awsproto.EncodingJSON, 400, "ValidationException")
 
-	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.srv.URL+"/", nil)
+	req, _ := http.NewRequestWithContext(apitest.Ctx(t), http.MethodGet, e.srv.URL+"/", nil)
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
